@@ -1,0 +1,1 @@
+"""Helper package of the LSTM course."""
