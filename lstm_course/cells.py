@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 # Conventions used throughout (the same as Keras):
@@ -215,3 +217,29 @@ def init_gru_params(x_size: int, h_size: int, rng: np.random.Generator | int | N
 def init_grupp_params(x_size: int, h_size: int, rng: np.random.Generator | int | None = None) -> Params:
     """Random GRU++ parameters W_r W_f W_i W_h (x, h), U_* (h, h), b_* (h,)."""
     return _init_gates(("r", "f", "i", "h"), x_size, h_size, _default_rng(rng))
+
+
+# ----------------------------------------------------------------------------------------------
+# Bidirectional wrapper
+# ----------------------------------------------------------------------------------------------
+
+
+def bidirectional_forward(
+    forward: Callable[..., tuple[np.ndarray, ...]],
+    xs: np.ndarray,
+    p_forward: Params,
+    p_backward: Params,
+    **kwargs: Any,
+) -> tuple[np.ndarray, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Run a sequence loop (rnn_forward, gru_forward, lstm_forward, ...) in both directions.
+
+    The backward pass reads xs from the last step to the first; its outputs are flipped back so
+    that step t of both halves lines up (as Keras Bidirectional and torch bidirectional=True do):
+        hs = concat([hs_forward, hs_backward], axis=-1)                 # (batch, T, 2h)
+    Returns (hs, final states of the forward pass, final states of the backward pass),
+    the final states being tuples: (h_T,) or (h_T, c_T) for the LSTM.
+    """
+    hs_forward, *final_forward = forward(xs, p_forward, **kwargs)  # (batch, T, h)
+    hs_backward, *final_backward = forward(xs[:, ::-1, :], p_backward, **kwargs)  # (batch, T, h), reversed time
+    hs = np.concatenate([hs_forward, hs_backward[:, ::-1, :]], axis=-1)  # (batch, T, 2h)
+    return hs, tuple(final_forward), tuple(final_backward)
