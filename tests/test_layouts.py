@@ -169,12 +169,14 @@ def test_set_torch_weights_checks_shapes(rng: np.random.Generator) -> None:
 
 
 def test_importing_the_package_loads_no_framework() -> None:
-    """Does `import lstm_course` (and its math modules) stay free of TensorFlow, Keras and torch?"""
+    """Does `import lstm_course` (and its math modules) stay free of TensorFlow, Keras and torch,
+    while `lc.cells` etc. load on first access?"""
     import subprocess
     import sys
 
     code = (
-        "import sys, lstm_course, lstm_course.cells, lstm_course.layouts, lstm_course.params; "
+        "import sys, lstm_course as lc; "
+        "lc.cells.lstm_forward, lc.layouts.lstm_to_keras, lc.params.count_lstm_params; "
         "heavy = [m for m in ('tensorflow', 'keras', 'torch') if m in sys.modules]; "
         "assert not heavy, heavy"
     )
