@@ -1,0 +1,75 @@
+"""Where the course finds its data: the local mirror folder and the per-user cache folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Environment variable naming a folder that holds a local copy of the data files.
+MIRROR_ENV = "LSTM_COURSE_DATA"
+#: Environment variable naming the cache folder (downloads and parsed data).
+CACHE_ENV = "LSTM_COURSE_CACHE"
+
+
+class DataError(RuntimeError):
+    """Base class of the data errors of the course package."""
+
+
+class DataUnavailableError(DataError):
+    """A data file can be neither found in the mirror or cache nor downloaded."""
+
+
+class ChecksumMismatchError(DataError):
+    """A file does not have the expected size or sha256 (it was deleted if it was in the cache)."""
+
+
+class CorruptArchiveError(DataError):
+    """An archive passed its checks but cannot be read or lacks the expected layout."""
+
+
+def resolve_mirror(mirror: str | os.PathLike | None = None) -> Path | None:
+    """Return the mirror folder: `mirror` if given, else :func:`data_mirror`.
+
+    Raises DataUnavailableError when a folder is named (here or in LSTM_COURSE_DATA)
+    but does not exist, rather than silently falling back to a download.
+    """
+    if mirror is None:
+        return data_mirror()
+    path = Path(mirror).expanduser()
+    if not path.exists():
+        raise DataUnavailableError(f"The data mirror {str(path)!r} does not exist.")
+    return path
+
+
+def data_mirror() -> Path | None:
+    """Return the folder named by LSTM_COURSE_DATA, or None when the variable is unset or empty.
+
+    Raises DataUnavailableError if the variable names a folder that does not exist.
+    """
+    value = os.environ.get(MIRROR_ENV, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise DataUnavailableError(
+            f"{MIRROR_ENV}={value!r} is not an existing folder. Point it at the folder holding the "
+            f"course data files (e.g. aclImdb_v1_text.tar.gz), or unset it to download the data."
+        )
+    return path
+
+
+def cache_dir(cache: str | os.PathLike | None = None) -> Path:
+    """Return (and create) the cache folder.
+
+    Order: the `cache` argument, LSTM_COURSE_CACHE, $XDG_CACHE_HOME/lstm_course, ~/.cache/lstm_course.
+    """
+    if cache is not None:
+        path = Path(cache).expanduser()
+    elif os.environ.get(CACHE_ENV, "").strip():
+        path = Path(os.environ[CACHE_ENV].strip()).expanduser()
+    elif os.environ.get("XDG_CACHE_HOME", "").strip():
+        path = Path(os.environ["XDG_CACHE_HOME"].strip()).expanduser() / "lstm_course"
+    else:
+        path = Path.home() / ".cache" / "lstm_course"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
