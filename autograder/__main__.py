@@ -1,0 +1,53 @@
+"""Command line: python -m autograder ASSIGNMENT SUBMISSIONS [--workers N] [--workspace DIR] [--unsafe]."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .settings import Limits
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=(
+        "Import, autograde (sandboxed, in parallel) and give feedback on every submission of one assignment."))
+    parser.add_argument("assignment", help="assignment name (solutions/<a>/<a>.ipynb)")
+    parser.add_argument("submissions", type=Path, help="nbgrader submitted/ folder, flat folder or zip (Canvas)")
+    parser.add_argument("--workers", type=int, default=2, help="notebooks graded at once (default 2)")
+    parser.add_argument("--workspace", type=Path, default=None, help="instructor workspace (autograder/workspace)")
+    parser.add_argument("--course-root", type=Path, default=None, help="course root (default: this repository)")
+    parser.add_argument("--unsafe", action="store_true", help="run student code WITHOUT the bubblewrap sandbox")
+    parser.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds per cell")
+    parser.add_argument("--notebook-timeout", type=float, default=Limits.notebook_timeout,
+                        help="seconds per notebook")
+    parser.add_argument("--memory", type=float, default=Limits.address_space / 2**30,
+                        help="address space per kernel in GiB (TensorFlow needs 3-4)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    from .core import SandboxUnavailable, grade_submissions
+    from .report import summary_table
+    from .settings import default_workspace
+    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                    address_space=int(args.memory * 2**30))
+    start = time.monotonic()
+    try:
+        results = grade_submissions(args.assignment, args.submissions, workers=args.workers,
+                                    workspace=args.workspace, unsafe=args.unsafe, course_root=args.course_root,
+                                    limits=limits, progress=not args.no_progress)
+    except SandboxUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(summary_table(results))
+    workspace = (args.workspace or default_workspace()).resolve()
+    print(f"\n{len(results)} submissions in {time.monotonic() - start:.1f} s; grades: {workspace / 'grades.csv'}; "
+          f"feedback: {workspace / 'feedback'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

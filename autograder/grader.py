@@ -1,0 +1,147 @@
+"""Grade one student's notebook: assemble, execute in a sandboxed kernel with the guard, score each test."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .guard import restore_expression, sentinel_line
+from .kernel import GradingKernel, KernelStopped
+from .settings import GradingOptions
+from .tamper import assemble
+from .template import Template
+
+RESOURCE_ERRORS = (("MemoryError", ""), ("OSError", "File too large"), ("OSError", "No space left"),
+                   ("BlockingIOError", "Resource temporarily unavailable"), ("OSError", "Disk quota"),
+                   ("RuntimeError", "can't start new thread"))
+
+
+@dataclass
+class GradedNotebook:
+    """Result of grading one notebook (before it becomes a StudentResult)."""
+
+    score: float
+    max_score: float
+    outcome: str
+    detail: str
+    tests: dict = field(default_factory=dict)  # grade_id -> {"points", "max", "passed", "message"}
+    notebook: nbformat.NotebookNode | None = None
+    seconds: float = 0.0
+
+
+def _error_output(ename: str, evalue: str) -> dict:
+    return nbformat.from_dict({"output_type": "error", "ename": ename, "evalue": evalue,
+                               "traceback": [f"{ename}: {evalue}"]})
+
+
+def grade_notebook(path: Path, template: Template, options: GradingOptions, slot: int, run_dir: Path,
+                   files_dir: Path | None, hide: list[Path]) -> GradedNotebook:
+    """Grade the notebook at `path`; never raises for problems of the submission itself."""
+    start = time.monotonic()
+    max_score = template.max_score
+    try:
+        student_nb = nbformat.read(str(path), as_version=4)
+        if not isinstance(student_nb.get("cells"), list):
+            raise ValueError("no list of cells")
+    except Exception as err:  # noqa: BLE001 - any unreadable file is the same outcome
+        return GradedNotebook(0.0, max_score, "corrupt_notebook", f"cannot read the notebook: {str(err)[:200]}")
+    asm = assemble(template, student_nb)
+    notes: list[str] = list(asm.notes)
+    if asm.edited:
+        notes.append(f"edited protected cells restored from the source: {', '.join(asm.edited)}")
+    if asm.deleted:
+        return GradedNotebook(0.0, max_score, "tampered",
+                              f"deleted nbgrader cells: {', '.join(asm.deleted)} (scored 0; nbgrader would "
+                              "silently grade such a notebook by hand)", notebook=asm.notebook)
+    nb = asm.notebook
+    by_id = template.by_id()
+    tests: dict = {t.grade_id: {"points": 0.0, "max": t.points, "passed": False, "message": "not run"}
+                   for t in template.cells if t.kind == "test"}
+    tamper_found: list[str] = []
+    events: list[str] = []
+    stopped: KernelStopped | None = None
+    timeouts: list[str] = []
+    empty = run_dir / "empty"
+    empty.mkdir(parents=True, exist_ok=True)
+    try:
+        with GradingKernel(options, slot, run_dir, files_dir or empty, hide) as kernel:
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                tcell = by_id.get(gid) if gid else None
+                kind = tcell.kind if tcell else "student"
+                source = cell.source
+                nonce = None
+                if kind == "test":
+                    nonce = "AG-" + secrets.token_hex(16)
+                    report = kernel.user_expression(restore_expression(nonce))
+                    import json as _json
+                    found = _json.loads(report)
+                    if found.get("nonce") != nonce:
+                        tamper_found.append(f"{gid}: the guard answered with a wrong nonce")
+                    elif found["found"]:
+                        tamper_found.append(f"before {gid}: " + ", ".join(dict.fromkeys(found["found"])))
+                    if not source.lstrip().startswith("%%"):
+                        source = source + sentinel_line(nonce)
+                elif kind == "locked":
+                    kernel.user_expression("__import__('sys').modules['_ag_guard'].mark()")
+                ex = kernel.execute(source, sentinel=nonce)
+                if kind == "locked":
+                    kernel.user_expression("__import__('sys').modules['_ag_guard'].capture()")
+                cell.outputs = ex.outputs
+                cell.execution_count = (ex.reply or {}).get("execution_count")
+                if ex.status == "timeout":
+                    timeouts.append(gid or f"cell {index}")
+                for out in ex.outputs:
+                    if out.get("output_type") == "error":
+                        for ename, text in RESOURCE_ERRORS:
+                            if out.get("ename") == ename and text in str(out.get("evalue", "")):
+                                events.append(f"{gid or f'cell {index}'}: {ename}: {str(out.get('evalue'))[:80]}")
+                if kind == "test":
+                    reply = ex.reply or {}
+                    passed = ex.status == "ok" and ex.sentinel_seen
+                    has_error = any(o.get("output_type") == "error" for o in ex.outputs)
+                    if not passed and not has_error:
+                        if reply.get("status") == "error":
+                            cell.outputs.append(_error_output(reply.get("ename", "Error"), reply.get("evalue", "")))
+                        else:
+                            cell.outputs.append(_error_output(
+                                "AutograderError", "the test did not run to its end (failure hidden or stopped)"))
+                    message = "passed" if passed else next(
+                        (f"{o.get('ename')}: {o.get('evalue')}" for o in cell.outputs
+                         if o.get("output_type") == "error"), "failed")
+                    tests[gid] = {"points": tcell.points if passed else 0.0, "max": tcell.points,
+                                  "passed": passed, "message": message[:300]}
+    except KernelStopped as err:
+        stopped = err
+    score = float(sum(t["points"] for t in tests.values()))
+    manual = sum(t.points for t in template.cells if t.kind in ("manual", "task"))
+    if manual:
+        notes.append(f"{manual:g} points need manual grading")
+    graded_part = f"{score:g}/{max_score:g}"
+    if tamper_found:
+        outcome, detail_head = "tampered", (f"grading machinery was altered and restored ({'; '.join(tamper_found)}); "
+                                            f"scored 0, the restored run scored {graded_part}")
+        score = 0.0
+    elif stopped is not None:
+        outcome, detail_head = stopped.reason, stopped.detail + "; later cells not run"
+    elif timeouts:
+        outcome, detail_head = "timeout", f"interrupted after the cell time limit: {', '.join(timeouts)}"
+    elif events:
+        outcome, detail_head = "resource_limit", "; ".join(events[:3])
+    else:
+        outcome, detail_head = "graded", ""
+    if stopped is not None and stopped.reason == "error" and not any(t["passed"] for t in tests.values()):
+        detail_head = stopped.detail
+    if outcome == "graded" and events:
+        notes.append("; ".join(events[:3]))
+    detail = "; ".join(x for x in [detail_head, *notes] if x)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return GradedNotebook(score, max_score, outcome, detail, tests, nb, time.monotonic() - start)

@@ -1,0 +1,333 @@
+"""One grading kernel (sandboxed unless unsafe) and the execution of one cell with timeouts and output caps."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty
+
+from jupyter_client import KernelManager
+from jupyter_client.kernelspec import KernelSpecManager
+from nbformat.v4 import output_from_msg
+
+from . import sandbox
+from .guard import guard_source
+from .settings import RELOADED_MODULES, TRUSTED_MODULES, GradingOptions
+
+#: First uid of the unprivileged users the kernels run as (one per concurrent kernel, so RLIMIT_NPROC counts
+#: only that kernel's processes).
+UID_BASE = 61000
+
+
+class KernelStopped(Exception):
+    """The kernel is gone or was stopped; `reason` is an outcome name."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class CellExecution:
+    """What one execute request produced."""
+
+    status: str  # "ok", "error", "timeout"
+    outputs: list = field(default_factory=list)
+    reply: dict | None = None
+    sentinel_seen: bool = False
+    truncated: int = 0  # characters dropped
+
+
+class OutputCollector:
+    """Turn iopub messages into nbformat outputs, keeping at most `keep` characters per cell."""
+
+    def __init__(self, keep: int, sentinel: str | None):
+        self.keep = keep
+        self.kept = 0
+        self.dropped = 0
+        self.received = 0
+        self.outputs: list = []
+        self.sentinel = sentinel
+        self.tail = ""
+        self.sentinel_seen = False
+
+    def add(self, msg: dict) -> None:
+        kind = msg["msg_type"]
+        content = msg["content"]
+        if kind == "clear_output":
+            self.outputs.clear()
+            return
+        if kind not in ("stream", "display_data", "execute_result", "error"):
+            return
+        if kind == "stream":
+            text = content.get("text", "")
+            self.received += len(text)
+            if self.sentinel and content.get("name") == "stdout":
+                window = self.tail + text
+                if self.sentinel in window:
+                    self.sentinel_seen = True
+                self.tail = window[-(len(self.sentinel) + 2):]
+            room = self.keep - self.kept
+            if len(text) > room:
+                self.dropped += len(text) - max(room, 0)
+                text = text[:max(room, 0)]
+            if not text:
+                return
+            self.kept += len(text)
+            last = self.outputs[-1] if self.outputs else None
+            if last is not None and last.output_type == "stream" and last.name == content["name"]:
+                last.text += text
+            else:
+                out = output_from_msg(msg)
+                out.text = text
+                self.outputs.append(out)
+            return
+        size = len(json.dumps(content.get("data", content.get("traceback", ""))))
+        self.received += size
+        if kind != "error" and self.kept + size > self.keep:
+            self.dropped += size
+            return
+        self.kept += size
+        self.outputs.append(output_from_msg(msg))
+
+    def finish(self) -> list:
+        if self.sentinel:
+            marker = f"\n{self.sentinel}\n"
+            for out in self.outputs:
+                if out.output_type == "stream" and marker in out.text:
+                    out.text = out.text.replace(marker, "")
+            self.outputs = [o for o in self.outputs if not (o.output_type == "stream" and not o.text)]
+        if self.dropped:
+            self.outputs.append({"output_type": "stream", "name": "stderr",
+                                 "text": f"\n[autograder: {self.dropped} characters of output were not kept]\n"})
+        from nbformat import from_dict
+        return [from_dict(o) for o in self.outputs]
+
+
+class GradingKernel:
+    """A kernel started for one student's notebook; use as a context manager."""
+
+    def __init__(self, options: GradingOptions, slot: int, run_dir: Path, input_dir: Path, hide: list[Path]):
+        self.options = options
+        self.limits = options.limits
+        self.slot = slot
+        self.run_dir = Path(run_dir)
+        self.input_dir = Path(input_dir)
+        self.hide = hide
+        self.km: KernelManager | None = None
+        self.kc = None
+        self.cgroup = None
+        self.received = 0
+        self.deadline = time.monotonic() + self.limits.notebook_timeout
+        self.dead: KernelStopped | None = None
+
+    # ------------------------------------------------------------------ start / stop
+    def _config(self, ipc_dir: Path) -> dict:
+        opts = self.options
+        unsafe = opts.unsafe
+        uid = None if unsafe or os.geteuid() != 0 else UID_BASE + self.slot
+        home = str(self.run_dir / "home") if unsafe else sandbox.INSIDE_HOME
+        env = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": home, "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.mpl",
+            "JUPYTER_RUNTIME_DIR": f"{home}/.runtime", "LANG": "C.UTF-8", "PYTHONNOUSERSITE": "1",
+            "NBGRADER_EXECUTION": "autograde", "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        }
+        if unsafe:
+            env["TMPDIR"] = str(self.run_dir / "tmp")
+            (self.run_dir / "tmp").mkdir(exist_ok=True)
+        read_only = [sys.prefix, sys.base_prefix, str(opts.course_root / "lstm_course")]
+        for var in ("LSTM_COURSE_DATA", "LSTM_COURSE_CACHE"):
+            if os.environ.get(var):
+                env[var] = os.environ[var]
+                read_only.append(os.environ[var])
+        if "LSTM_COURSE_CACHE" not in env:
+            cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lstm_course"
+            env["LSTM_COURSE_CACHE"] = str(cache)
+            read_only.append(str(cache))
+        env.update(opts.extra_env)
+        mpl = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                                                      / "matplotlib")
+        passwd, group = self.run_dir / "conf" / "passwd", self.run_dir / "conf" / "group"
+        shown_uid = uid if uid is not None else os.getuid()
+        passwd.write_text(f"student:x:{shown_uid}:{shown_uid}:student:{home}:/usr/sbin/nologin\n")
+        group.write_text(f"student:x:{shown_uid}:\n")
+        return {
+            "unsafe": unsafe, "uid": uid, "python": sys.executable, "env": env,
+            "limits": self.limits.to_dict(), "run_dir": str(ipc_dir), "cgroup": str(self.cgroup or ""),
+            "host_input_dir": str(self.input_dir),
+            "input_dir": str(self.input_dir) if unsafe else sandbox.INSIDE_INPUT,
+            "work_dir": str(self.run_dir / "work") if unsafe else sandbox.INSIDE_WORK,
+            "hide": [str(p) for p in self.hide], "read_only": read_only,
+            "host_mpl_cache": mpl, "mpl_cache": mpl if unsafe else sandbox.INSIDE_MPL,
+            "passwd": str(passwd), "group": str(group), "conf_dir": str(self.run_dir / "conf"),
+        }
+
+    def start(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        ipc_dir = self.run_dir / "ipc"
+        ipc_dir.mkdir(exist_ok=True)
+        (self.run_dir / "conf").mkdir(exist_ok=True)
+        if not self.options.unsafe:
+            self.cgroup = sandbox.make_pids_cgroup(f"{os.getpid()}-{uuid.uuid4().hex[:8]}", self.limits.max_tasks)
+        cfg = self._config(ipc_dir)
+        config_path = self.run_dir / "conf" / "sandbox.json"
+        config_path.write_text(json.dumps(cfg))
+        kernels = sandbox.install_kernelspec(self.options.workspace / "jupyter")
+        ksm = KernelSpecManager(kernel_dirs=[str(kernels)], ensure_native_kernel=False)
+        km = KernelManager(kernel_name=sandbox.KERNEL_NAME, kernel_spec_manager=ksm,
+                           transport="ipc", ip=str(ipc_dir / "k"))
+        km.connection_file = str(ipc_dir / "kernel.json")
+        env = {k: v for k, v in os.environ.items()}
+        env["AG_SANDBOX_CONFIG"] = str(config_path)
+        self.log = open(self.run_dir / "kernel.log", "wb")
+        km.start_kernel(env=env, stdout=self.log, stderr=self.log)
+        self.km = km
+        kc = km.client()
+        kc.start_channels()
+        self.kc = kc
+        try:
+            kc.wait_for_ready(timeout=self.limits.startup_timeout)
+        except RuntimeError as err:
+            raise KernelStopped("error", f"the grading kernel did not start: {err}; {self.log_tail()}") from None
+        if os.geteuid() == 0 and not self.options.unsafe:
+            # sockets are bound: the kernel may no longer create files in the host folder
+            os.chown(ipc_dir, 0, 0)
+            os.chmod(ipc_dir, 0o755)
+        ex = self.execute(guard_source(TRUSTED_MODULES, RELOADED_MODULES), silent=True, store_history=False,
+                          timeout=self.limits.startup_timeout)
+        if ex.status != "ok":
+            raise KernelStopped("error", f"the grader's guard failed to install: {ex.reply}")
+        self.user_expression("__import__('sys').modules['_ag_guard'].calibrate()")
+
+    def log_tail(self, n: int = 1500) -> str:
+        try:
+            self.log.flush()
+            data = (self.run_dir / "kernel.log").read_bytes()[-n:]
+            return data.decode(errors="replace").strip()
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.kc is not None:
+            try:
+                self.kc.stop_channels()
+            except Exception:
+                pass
+        if self.km is not None:
+            try:
+                if self.km.has_kernel:
+                    self.km.shutdown_kernel(now=True)
+            except Exception:
+                pass
+            try:
+                self.km.cleanup_resources()
+            except Exception:
+                pass
+        sandbox.remove_cgroup(self.cgroup)
+        try:
+            self.log.close()
+        except Exception:
+            pass
+
+    def __enter__(self) -> "GradingKernel":
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ execution
+    def exit_detail(self) -> str:
+        code = None
+        try:
+            code = self.km.provisioner.process.poll()  # type: ignore[union-attr]
+        except Exception:
+            pass
+        return f"exit status {code}" if code is not None else "no exit status"
+
+    def _kill(self, reason: str, detail: str) -> KernelStopped:
+        try:
+            self.km.shutdown_kernel(now=True)
+        except Exception:
+            pass
+        self.dead = KernelStopped(reason, detail)
+        return self.dead
+
+    def execute(self, code: str, *, silent: bool = False, store_history: bool = True,
+                user_expressions: dict | None = None, timeout: float | None = None,
+                sentinel: str | None = None) -> CellExecution:
+        """Run code; raise KernelStopped when the kernel dies or must be stopped."""
+        if self.dead is not None:
+            raise self.dead
+        limits = self.limits
+        timeout = limits.cell_timeout if timeout is None else timeout
+        msg_id = self.kc.execute(code, silent=silent, store_history=store_history,
+                                 user_expressions=user_expressions or {}, allow_stdin=False, stop_on_error=False)
+        collector = OutputCollector(limits.output_kept_per_cell, sentinel)
+        start = time.monotonic()
+        deadline = min(start + timeout, self.deadline)
+        idle, reply, interrupted = False, None, None
+        while not (idle and reply is not None):
+            now = time.monotonic()
+            if now >= deadline:
+                if interrupted is None:
+                    which = "notebook" if self.deadline <= start + timeout else "cell"
+                    if which == "notebook":
+                        raise self._kill("timeout", f"the notebook exceeded {limits.notebook_timeout:.0f} s")
+                    interrupted = f"a cell exceeded the {limits.cell_timeout:.0f} s limit"
+                    try:
+                        self.km.interrupt_kernel()
+                    except Exception:
+                        pass
+                    deadline = now + limits.interrupt_grace
+                    continue
+                raise self._kill("timeout", f"{interrupted} and the kernel ignored the interrupt")
+            wait = max(0.01, min(1.0, deadline - now))
+            try:
+                if not idle:
+                    msg = self.kc.get_iopub_msg(timeout=wait)
+                    if msg["parent_header"].get("msg_id") != msg_id:
+                        continue
+                    if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                        idle = True
+                        continue
+                    collector.add(msg)
+                    if self.received + collector.received > limits.output_hard_cap:
+                        raise self._kill("output_too_large",
+                                         f"the notebook printed more than {limits.output_hard_cap} characters")
+                else:
+                    msg = self.kc.get_shell_msg(timeout=wait)
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        reply = msg["content"]
+            except Empty:
+                if not self.km.is_alive():
+                    raise self._kill("kernel_died", f"the kernel died ({self.exit_detail()})")
+        self.received += collector.received
+        status = "timeout" if interrupted else reply.get("status", "error")
+        ex = CellExecution(status, collector.finish(), reply, collector.sentinel_seen, collector.dropped)
+        if interrupted:
+            ex.outputs.append({"output_type": "error", "ename": "TimeoutError",
+                               "evalue": interrupted, "traceback": [f"TimeoutError: {interrupted}"]})
+        return ex
+
+    def user_expression(self, expression: str, timeout: float = 30.0):
+        """Evaluate one expression without input transformers; return its value (a Python literal) or raise."""
+        ex = self.execute("", silent=True, store_history=False, user_expressions={"x": expression}, timeout=timeout)
+        result = (ex.reply or {}).get("user_expressions", {}).get("x", {})
+        if result.get("status") != "ok":
+            raise RuntimeError(f"{result.get('ename', '?')}: {result.get('evalue', '')}")
+        return ast.literal_eval(result["data"]["text/plain"])

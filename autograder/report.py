@@ -1,0 +1,85 @@
+"""Per-student result files (written atomically as each student finishes), grades.csv and the summary table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+OUTCOMES = ("graded", "corrupt_notebook", "wrong_assignment", "missing_notebook", "tampered", "timeout",
+            "kernel_died", "output_too_large", "resource_limit", "error")
+CSV_FIELDS = ("student", "assignment", "score", "max_score", "outcome", "detail")
+
+
+@dataclass
+class StudentResult:
+    """The grade of one student for one assignment."""
+
+    student: str
+    score: float
+    max_score: float
+    outcome: str
+    detail: str
+
+
+def results_dir(workspace: Path, assignment: str) -> Path:
+    return Path(workspace) / "results" / assignment
+
+
+def save_result(workspace: Path, assignment: str, result: StudentResult, tests: dict) -> Path:
+    """Write results/<assignment>/<student>.json atomically: a crash later loses nothing recorded."""
+    folder = results_dir(workspace, assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{result.student}.json"
+    tmp = folder / f".{result.student}.json.tmp"
+    tmp.write_text(json.dumps({"assignment": assignment, **asdict(result), "tests": tests}, indent=1, sort_keys=True))
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def load_results(workspace: Path, assignment: str) -> list[StudentResult]:
+    folder = results_dir(workspace, assignment)
+    out = []
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text())
+        out.append(StudentResult(data["student"], data["score"], data["max_score"], data["outcome"], data["detail"]))
+    return out
+
+
+def write_csv(workspace: Path, assignment: str) -> Path:
+    """Rebuild <workspace>/grades.csv from every recorded result of every assignment (sorted, deterministic)."""
+    rows = []
+    base = Path(workspace) / "results"
+    for adir in sorted(p for p in base.iterdir() if p.is_dir()) if base.exists() else []:
+        for r in load_results(workspace, adir.name):
+            rows.append({"student": r.student, "assignment": adir.name, "score": f"{r.score:g}",
+                         "max_score": f"{r.max_score:g}", "outcome": r.outcome, "detail": r.detail})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path = Path(workspace) / "grades.csv"
+    tmp = path.with_suffix(".csv.tmp")
+    tmp.write_text(buf.getvalue())
+    os.replace(tmp, path)
+    return path
+
+
+def summary_table(results: list[StudentResult], width: int = 60) -> str:
+    """A plain-text table: one line a student, then counts per outcome."""
+    name_w = max([len("student"), *(len(r.student) for r in results)])
+    lines = [f"{'student':<{name_w}}  {'score':>11}  {'outcome':<16}  detail", "-" * (name_w + 34 + width)]
+    for r in sorted(results, key=lambda r: r.student):
+        detail = r.detail if len(r.detail) <= width else r.detail[:width - 1] + "…"
+        lines.append(f"{r.student:<{name_w}}  {r.score:>5g} / {r.max_score:<3g}  {r.outcome:<16}  {detail}")
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    lines.append("-" * (name_w + 34 + width))
+    lines.append(", ".join(f"{n} {o}" for o, n in sorted(counts.items())) + f" ({len(results)} submissions)")
+    return "\n".join(lines)

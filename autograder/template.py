@@ -1,0 +1,92 @@
+"""The grading template of an assignment: the instructor's notebook with solutions cleared and hidden tests kept."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+from nbgrader.utils import is_grade, is_locked, is_solution, is_task
+
+
+@dataclass
+class TemplateCell:
+    """One nbgrader cell of the source notebook, as the grader restores it."""
+
+    grade_id: str
+    cell_type: str
+    kind: str  # "test" (autograded), "answer" (autograded answer), "manual", "task", "locked"
+    points: float
+    source: str  # with hidden tests (what is executed)
+    release_source: str  # hidden tests removed (what students saw)
+    metadata: dict
+
+    @property
+    def protected(self) -> bool:
+        """Must the student's notebook contain this cell unchanged?"""
+        return self.kind in ("test", "locked", "task")
+
+
+@dataclass
+class Template:
+    """All nbgrader cells of an assignment, in notebook order."""
+
+    assignment: str
+    notebook: str
+    cells: list[TemplateCell]
+
+    def by_id(self) -> dict[str, TemplateCell]:
+        return {c.grade_id: c for c in self.cells}
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(c.points for c in self.cells))
+
+    @property
+    def hidden_cells(self) -> set[str]:
+        """grade_ids of the test cells whose source holds hidden tests."""
+        return {c.grade_id for c in self.cells if c.kind == "test" and c.source != c.release_source}
+
+
+def _kind(cell) -> str:
+    if is_task(cell):
+        return "task"
+    if is_grade(cell) and is_solution(cell):
+        return "manual"
+    if is_grade(cell):
+        return "test"
+    if is_solution(cell):
+        return "answer"
+    return "locked"
+
+
+def source_notebook(course_root: Path, assignment: str) -> Path:
+    """Return solutions/<a>/<a>.ipynb (or the only notebook of solutions/<a>/)."""
+    folder = Path(course_root) / "solutions" / assignment
+    preferred = folder / f"{assignment}.ipynb"
+    if preferred.exists():
+        return preferred
+    notebooks = sorted(folder.glob("*.ipynb"))
+    if len(notebooks) != 1:
+        raise FileNotFoundError(f"no source notebook for assignment {assignment!r} in {folder}")
+    return notebooks[0]
+
+
+def load_template(course_root: Path, assignment: str) -> Template:
+    """Build the grading template from the instructor's source notebook with nbgrader's own preprocessors."""
+    path = source_notebook(course_root, assignment)
+    nb = nbformat.read(path, as_version=4)
+    graded, _ = ClearSolutions().preprocess(copy.deepcopy(nb), {"language": "python"})
+    release, _ = ClearHiddenTests().preprocess(copy.deepcopy(graded), {})
+    cells = []
+    for cell, rcell in zip(graded.cells, release.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade_id") or not (is_grade(cell) or is_solution(cell) or is_locked(cell) or is_task(cell)):
+            continue
+        kind = _kind(cell)
+        points = float(meta.get("points", 0) or 0) if kind in ("test", "manual", "task") else 0.0
+        cells.append(TemplateCell(meta["grade_id"], cell.cell_type, kind, points, cell.source,
+                                  rcell.source, copy.deepcopy(dict(cell.metadata))))
+    return Template(assignment, path.stem, cells)

@@ -1,0 +1,131 @@
+"""Tests of the one-command autograder on the toy course (pure Python, sandboxed kernels)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import autograder_toy as toy
+from autograder import StudentResult, grade_submissions
+from autograder.settings import Limits
+
+LIMITS = Limits(cell_timeout=10, notebook_timeout=60)
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory) -> Path:
+    return toy.make_course(tmp_path_factory.mktemp("toy_course"))
+
+
+@pytest.fixture(scope="session")
+def graded_batch(course, tmp_path_factory):
+    """One batch: honest, partial, deleted cell, edited cell, corrupt JSON, wrong name, wrong assignment."""
+    root = tmp_path_factory.mktemp("batch")
+    sub = root / "submitted"
+    toy.write_submitted(sub, "alice", toy.submission(course))
+    toy.write_submitted(sub, "bob", toy.submission(course, toy.PARTIAL))
+    toy.write_submitted(sub, "carol", toy.submission(course, drop=("test_add",)))
+    toy.write_submitted(sub, "dave", toy.submission(course, edit={"test_greet": "pass"}))
+    toy.write_submitted(sub, "erin", "{not json")
+    toy.write_submitted(sub, "frank", toy.submission(course), name="Toy (1).ipynb")
+    toy.write_submitted(sub, "grace", toy.submission(course), assignment="other")
+    ws = root / "workspace"
+    results = grade_submissions("toy", sub, workers=2, workspace=ws, course_root=course, limits=LIMITS)
+    return ws, {r.student: r for r in results}
+
+
+def test_honest_and_partial_scores(graded_batch):
+    """Does an honest submission get full marks and one failing a hidden test lose just those points?"""
+    _, res = graded_batch
+    assert (res["alice"].score, res["alice"].max_score, res["alice"].outcome) == (6, 6, "graded")
+    assert (res["bob"].score, res["bob"].outcome) == (3, "graded")
+    assert isinstance(res["alice"], StudentResult)
+
+
+def test_bad_submissions_get_clear_outcomes(graded_batch):
+    """Does each broken submission get its own outcome while the batch goes on?"""
+    _, res = graded_batch
+    assert (res["carol"].outcome, res["carol"].score) == ("tampered", 0)
+    assert "test_add" in res["carol"].detail
+    assert (res["dave"].outcome, res["dave"].score) == ("graded", 6)
+    assert "test_greet" in res["dave"].detail
+    assert res["erin"].outcome == "corrupt_notebook"
+    assert res["frank"].outcome == "missing_notebook" and "Toy (1).ipynb" in res["frank"].detail
+    assert res["grace"].outcome == "wrong_assignment"
+
+
+def test_csv_and_result_files(graded_batch):
+    """Is grades.csv rebuilt from per-student result files, one row a student?"""
+    ws, res = graded_batch
+    rows = list(csv.DictReader(open(ws / "grades.csv")))
+    assert [r["student"] for r in rows] == sorted(res)
+    assert {r["student"]: float(r["score"]) for r in rows}["alice"] == 6
+    data = json.loads((ws / "results" / "toy" / "bob.json").read_text())
+    assert data["tests"]["test_count"]["passed"] is False
+
+
+def test_feedback_never_shows_hidden_tests(graded_batch):
+    """Does no feedback file contain the text of a hidden test, while pass/fail and docstrings are shown?"""
+    ws, _ = graded_batch
+    files = list((ws / "feedback").rglob("*.html"))
+    assert len(files) == 7
+    for path in files:
+        text = path.read_text()
+        for hidden in toy.HIDDEN_TEXTS:
+            assert hidden not in text, (path, hidden)
+    bob = (ws / "feedback" / "bob" / "toy" / "toy.html").read_text()
+    assert "Does count_lstm_params() return an int?" in bob and "Failed" in bob
+
+
+def test_gradebook_has_auto_scores(graded_batch):
+    """Are the auto scores stored in nbgrader's gradebook?"""
+    from nbgrader.api import Gradebook
+    ws, _ = graded_batch
+    with Gradebook(f"sqlite:///{ws / 'gradebook.db'}") as gb:
+        assert gb.find_submission("toy", "bob").score == 3
+
+
+def test_rerun_is_idempotent_and_flat_zip_input(course, graded_batch, tmp_path):
+    """Does a zip of Canvas-named notebooks grade like the nbgrader layout, and re-running give the same CSV?"""
+    z = tmp_path / "canvas.zip"
+    import nbformat
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("doejane_12345_678_toy.ipynb", nbformat.writes(toy.submission(course)))
+        zf.writestr("roe_LATE_222_9_toy-1.ipynb", nbformat.writes(toy.submission(course, toy.PARTIAL)))
+        zf.writestr("smith_333_10_lstm_vs_gru.ipynb", nbformat.writes(toy.submission(course)))
+    ws = tmp_path / "ws"
+    first = grade_submissions("toy", z, workers=2, workspace=ws, course_root=course, limits=LIMITS)
+    csv1 = (ws / "grades.csv").read_text()
+    second = grade_submissions("toy", z, workers=1, workspace=ws, course_root=course, limits=LIMITS)
+    assert (ws / "grades.csv").read_text() == csv1
+    assert first == second
+    res = {r.student: r for r in first}
+    assert (res["doejane"].score, res["roe"].score, res["smith"].outcome) == (6, 3, "wrong_assignment")
+
+
+def test_cli_prints_summary(course, tmp_path):
+    """Does `python -m autograder` grade a folder and print the summary table?"""
+    sub = tmp_path / "flat"
+    sub.mkdir()
+    import nbformat
+    nbformat.write(toy.submission(course), str(sub / "doejane_12345_678_toy.ipynb"))
+    out = subprocess.run([sys.executable, "-m", "autograder", "toy", str(sub), "--workers", "1", "--workspace",
+                          str(tmp_path / "ws"), "--course-root", str(course), "--cell-timeout", "10",
+                          "--no-progress"], capture_output=True, text=True, timeout=300, cwd="/")
+    assert out.returncode == 0, out.stderr
+    assert "doejane" in out.stdout and "6 / 6" in out.stdout
+
+
+def test_refuses_without_sandbox(course, tmp_path, monkeypatch):
+    """Does grading refuse to run student code when bubblewrap is unavailable, unless unsafe?"""
+    from autograder import core, sandbox
+    monkeypatch.setattr(sandbox, "BWRAP", "bwrap-does-not-exist")
+    with pytest.raises(core.SandboxUnavailable, match="--unsafe"):
+        grade_submissions("toy", tmp_path, workspace=tmp_path / "ws", course_root=course)
