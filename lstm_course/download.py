@@ -32,6 +32,7 @@ __all__ = [
     "DataUnavailableError",
     "Resource",
     "fetch",
+    "locate",
     "sha256sum",
     "text_sanity_check",
     "verify_file",
@@ -160,6 +161,26 @@ def _find_in_mirror(folder: Path, res: Resource) -> tuple[Path, str | None, int 
         if name and (folder / name).is_file():
             return folder / name, sha, size
     return None
+
+
+def locate(
+    name: str, mirror: str | os.PathLike | None = None, cache: str | os.PathLike | None = None
+) -> tuple[Path, str | None] | None:
+    """Return where :func:`fetch` would take the file from and the sha256 it checks there, without reading it.
+
+    None means that fetch would download the file; a sha256 of None means that the file's
+    checksum is not known in advance (a mirror given as a file, an unpinned resource).
+    """
+    res = RESOURCES[name]
+    folder = resolve_mirror(mirror)
+    if folder is not None:
+        if folder.is_file():
+            return folder, None
+        for filename, sha in ((res.mirror_filename, res.mirror_sha256), (res.filename, res.sha256)):
+            if filename and (folder / filename).is_file():
+                return folder / filename, sha
+    target = cache_dir(cache) / res.filename
+    return (target, res.sha256) if target.exists() else None
 
 
 def fetch(

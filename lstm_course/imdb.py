@@ -16,16 +16,18 @@ from pathlib import Path
 import numpy as np
 
 from .config import CorruptArchiveError, cache_dir
-from .download import RESOURCES, fetch, sha256sum
+from .download import fetch, locate, sha256sum
 
-__all__ = ["EXPECTED_COUNTS", "ImdbData", "clean_review", "imdb_subset", "load_imdb", "parse_imdb_archive"]
+__all__ = [
+    "EXPECTED_COUNTS", "ImdbData", "clean_review", "imdb_subset", "load_imdb", "parse_imdb_archive", "source_sha256",
+]
 
 #: Reviews per folder of the Large Movie Review Dataset v1.0; load_imdb checks them.
 EXPECTED_COUNTS: dict[str, int] | None = {
     "train/neg": 12_500, "train/pos": 12_500, "test/neg": 12_500, "test/pos": 12_500, "train/unsup": 50_000,
 }
 #: Bump when the parsing or the order changes, so that old parsed caches are ignored.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _MEMBER = re.compile(r"^(?:\./)?aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
 _CHUNK = 1 << 20
@@ -131,14 +133,14 @@ def _check_counts(data: ImdbData, source: Path) -> None:
 def _save_parsed(data: ImdbData, target: Path) -> None:
     """Write the parsed reviews as an .npz of plain arrays (no pickle), atomically.
 
-    Texts are one zlib-compressed UTF-8 blob plus character offsets; labels int8; file names
-    a fixed-width unicode array.
+    Texts are one UTF-8 blob plus character offsets (not compressed: decompressing 130 MB
+    would take most of the cached load's time); labels int8; file names a fixed-width
+    unicode array.
     """
     texts = data.train_texts + data.test_texts + data.unsup_texts
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum([len(t) for t in texts], out=offsets[1:])
-    # zlib level 1 on the text, no compression of the npz: fast to write and to read back.
-    blob = np.frombuffer(zlib.compress("".join(texts).encode("utf-8"), 1), dtype=np.uint8)
+    blob = np.frombuffer("".join(texts).encode("utf-8"), dtype=np.uint8)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     os.close(fd)
     try:
@@ -159,7 +161,7 @@ def _save_parsed(data: ImdbData, target: Path) -> None:
 def _load_parsed(source: Path) -> ImdbData:
     """Read a file written by _save_parsed (allow_pickle=False)."""
     with np.load(source, allow_pickle=False) as npz:
-        text = zlib.decompress(npz["blob"]).decode("utf-8")
+        text = npz["blob"].tobytes().decode("utf-8")
         offsets = npz["offsets"].tolist()
         n_train, n_test, n_unsup = npz["sizes"].tolist()
         labels = npz["labels"].astype(np.int64)
@@ -174,14 +176,29 @@ def _load_parsed(source: Path) -> ImdbData:
     )
 
 
-def _source_sha256(path: Path) -> str:
-    """The checksum that fetch verified for `path` (hashing the file only if it is unknown)."""
-    res = RESOURCES["imdb"]
-    if path.name == res.mirror_filename and res.mirror_sha256:
-        return res.mirror_sha256
-    if path.name == res.filename and res.sha256:
-        return res.sha256
-    return sha256sum(path)
+def _parsed_file(folder: Path, source_sha256: str) -> Path:
+    """Name of the parsed cache of the archive with this sha256."""
+    return folder / f"imdb-{source_sha256[:16]}-v{FORMAT_VERSION}.npz"
+
+
+def source_sha256(mirror: str | os.PathLike | None = None, cache: str | os.PathLike | None = None) -> str | None:
+    """The sha256 of the IMDB archive that load_imdb would read, when known without reading it."""
+    found = locate("imdb", mirror=mirror, cache=cache)
+    return found[1] if found else None
+
+
+def _read_parsed(folder: Path, sha: str | None) -> ImdbData | None:
+    """The cached parse for the archive with this sha256, or None (a damaged file is deleted)."""
+    if sha is None or not _parsed_file(folder, sha).exists():
+        return None
+    parsed = _parsed_file(folder, sha)
+    try:
+        data = _load_parsed(parsed)
+        _check_counts(data, parsed)
+        return data
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, CorruptArchiveError):
+        parsed.unlink(missing_ok=True)
+        return None
 
 
 def load_imdb(
@@ -194,23 +211,21 @@ def load_imdb(
     The archive comes from `mirror` (a folder like LSTM_COURSE_DATA holding
     `aclImdb_v1_text.tar.gz` or `aclImdb_v1.tar.gz`, or the archive itself), else
     LSTM_COURSE_DATA, else the cache folder, else a verified download of the official
-    archive (see :func:`lstm_course.download.fetch`). The first load parses the archive
-    (a few seconds) and stores the result in the cache folder as
-    `imdb-<source sha256>-v<format>.npz`; later loads read that file. See
-    :func:`parse_imdb_archive` for the order of the reviews and the text cleaning.
+    archive (see :func:`lstm_course.download.fetch`). The first load verifies the archive's
+    sha256, parses it (several seconds) and stores the result in the cache folder as
+    `imdb-<archive sha256>-v<format>.npz` (about 140 MB, uncompressed for speed); later
+    loads read only that file. See :func:`parse_imdb_archive` for the order of the reviews
+    and the text cleaning.
     """
+    folder = cache_dir(cache)
+    data = _read_parsed(folder, source_sha256(mirror, cache))
+    if data is not None:
+        return data
     source = fetch("imdb", mirror=mirror, cache=cache, progress=progress)
-    parsed = cache_dir(cache) / f"imdb-{_source_sha256(source)[:16]}-v{FORMAT_VERSION}.npz"
-    if parsed.exists():
-        try:
-            data = _load_parsed(parsed)
-            _check_counts(data, parsed)
-            return data
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, CorruptArchiveError):
-            parsed.unlink(missing_ok=True)  # damaged cache: parse again
+    sha = source_sha256(mirror, cache) or sha256sum(source)
     data = parse_imdb_archive(source)
     _check_counts(data, source)
-    _save_parsed(data, parsed)
+    _save_parsed(data, _parsed_file(folder, sha))
     return data
 
 

@@ -190,3 +190,15 @@ def test_real_mirror_checksums(mirror_folder):
     for name, res in download.RESOURCES.items():
         path = download.fetch(name, progress=False)
         assert path == mirror_folder / res.mirror_filename
+
+
+def test_locate_does_not_read(demo, cache, tmp_path, source):
+    """Does locate say where fetch would look and which checksum applies, without downloading?"""
+    assert download.locate("demo", cache=cache) is None
+    download.fetch("demo", cache=cache, progress=False)
+    assert download.locate("demo", cache=cache) == (cache / "data.bin", SHA)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "demo_mirror.bin").write_bytes(CONTENT)
+    assert download.locate("demo", mirror=mirror, cache=cache) == (mirror / "demo_mirror.bin", SHA)
+    assert download.locate("demo", mirror=source, cache=cache) == (source, None)

@@ -104,6 +104,7 @@ def test_load_writes_and_reads_the_parsed_cache(tiny_mirror, tmp_path, monkeypat
         raise AssertionError("the archive was parsed again")
 
     monkeypatch.setattr(imdb, "parse_imdb_archive", no_parsing)
+    monkeypatch.setattr(imdb, "fetch", no_parsing)  # nor reads the archive
     second = imdb.load_imdb(mirror=tiny_mirror, cache=cache)
     for field in ("train_texts", "test_texts", "unsup_texts", "train_files", "test_files", "unsup_files"):
         assert getattr(first, field) == getattr(second, field)
@@ -213,6 +214,7 @@ def test_real_order_mixes_labels(imdb_data):
 def test_second_load_reads_the_cache(imdb_data, monkeypatch):
     """Does a second load read the parsed cache and give the same reviews in the same order?"""
     monkeypatch.setattr(imdb, "parse_imdb_archive", lambda path: pytest.fail("parsed again"))
+    monkeypatch.setattr(imdb, "fetch", lambda *a, **k: pytest.fail("archive read again"))
     again = imdb.load_imdb(progress=False)
     assert again.train_texts == imdb_data.train_texts and again.unsup_files == imdb_data.unsup_files
     assert np.array_equal(again.test_labels, imdb_data.test_labels)
