@@ -283,7 +283,7 @@ def output_shape(model: Any, x: Any) -> Shape:
 def _shapes_of_direction(info: LayerInfo, prefix: str) -> list[Shape]:
     if info.bidirectional and info.framework == "keras":
         return [s for n, s in info.weights.items() if n.startswith(prefix)]
-    if info.framework == "torch":
+    if info.framework == "torch" and info.kind in RECURRENT_KINDS:
         suffix = "_reverse" if prefix == "backward/" else ""
         names = [f"{w}_l0{suffix}" for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
         return [info.weights[n] for n in names if n in info.weights]

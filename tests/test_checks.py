@@ -1,0 +1,164 @@
+"""Tests of lstm_course.checks: the helpers the hidden tests of the graded exercises rely on."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np
+import pytest
+
+from lstm_course import checks
+from lstm_course.params import count_gru_params, count_lstm_params
+
+keras = pytest.importorskip("keras")
+torch = pytest.importorskip("torch")
+
+
+def sequential(*layers, seq_len=20, dtype="int32"):
+    shape = (seq_len,) if dtype == "int32" else (seq_len, 3)
+    return keras.Sequential([keras.Input(shape=shape, dtype=dtype), *layers])
+
+
+@pytest.fixture(scope="module")
+def basic():
+    return sequential(keras.layers.Embedding(10_000, 32), keras.layers.LSTM(32),
+                      keras.layers.Dense(1, activation="sigmoid"))
+
+
+def test_expected_shapes_match_the_formulas():
+    """Do the expected weight shapes add up to the counting formulas of lstm_course.params?"""
+    for h, x in [(1, 1), (32, 32), (7, 300)]:
+        assert checks.expected_param_count("lstm", h, x) == count_lstm_params(h, x)
+        assert checks.expected_param_count("lstm", h, x, "torch") == count_lstm_params(h, x, "torch")
+        assert checks.expected_param_count("gru", h, x) == count_gru_params(h, x)
+        assert checks.expected_param_count("gru", h, x, reset_after=False) == count_gru_params(h, x, reset_after=False)
+    assert checks.expected_weight_shapes("lstm", 4, 3) == [(3, 16), (4, 16), (16,)]
+    assert checks.expected_weight_shapes("gru", 4, 3) == [(3, 12), (4, 12), (2, 12)]
+    assert checks.expected_weight_shapes("lstm", 4, 3, "torch") == [(16, 3), (16, 4), (16,), (16,)]
+
+
+def test_unknown_kind_and_framework_are_errors():
+    """Are a misspelt layer kind and an unknown framework refused?"""
+    with pytest.raises(ValueError):
+        checks.expected_weight_shapes("lstmm", 4, 3)
+    with pytest.raises(ValueError):
+        checks.expected_weight_shapes("lstm", 4, 3, framework="jax")
+
+
+def test_keras_basic_model_counts_from_shapes(basic):
+    """Does the basic IMDB model count 328,353 parameters, layer by layer, from its weight shapes?"""
+    assert [n for _, n in checks.param_counts(basic)] == [320_000, 8_320, 33]
+    assert checks.total_params(basic) == (328_353, 328_353)
+    checks.check_param_counts(basic, [320_000, 8_320, 33])
+    layers = checks.check_kinds(basic, ["embedding", "lstm", "dense"])
+    checks.check_embedding(layers[0], 10_000, 32, trainable=True)
+    info = checks.check_recurrent(layers[1], "lstm", 32, 32, return_sequences=False)
+    assert info.weights == {"kernel": (32, 128), "recurrent_kernel": (32, 128), "bias": (128,)}
+    checks.check_dense(layers[2], 1, 32, activation="sigmoid")
+
+
+def test_patched_count_params_does_not_fool_the_checks():
+    """Does a model with LSTM(64) still fail when count_params is patched on the instance and the class?"""
+    model = sequential(keras.layers.Embedding(10_000, 32), keras.layers.LSTM(64), keras.layers.Dense(1))
+    model.count_params = lambda: 328_353
+    original = keras.Model.count_params
+    keras.Model.count_params = lambda self: 328_353
+    try:
+        with pytest.raises(AssertionError, match="per-layer parameter counts"):
+            checks.check_param_counts(model, [320_000, 8_320, 33])
+        with pytest.raises(AssertionError, match="32 units expected"):
+            checks.check_recurrent(model.layers[1], "lstm", 32, 32)
+    finally:
+        keras.Model.count_params = original
+
+
+def test_bidirectional_and_gru_layers():
+    """Are Bidirectional(LSTM) (two directions) and GRU (bias (2, 3h)) described correctly?"""
+    bi = sequential(keras.layers.Embedding(10_000, 32), keras.layers.Bidirectional(keras.layers.LSTM(32)),
+                    keras.layers.Dense(1, activation="sigmoid"))
+    checks.check_kinds(bi, ["embedding", "bi-lstm", "dense"])
+    checks.check_recurrent(bi.layers[1], "lstm", 32, 32, bidirectional=True)
+    assert checks.total_params(bi) == (336_705, 336_705)
+    with pytest.raises(AssertionError, match="bidirectional should be False"):
+        checks.check_recurrent(bi.layers[1], "lstm", 32, 32)
+
+    gru = sequential(keras.layers.Embedding(100, 8), keras.layers.GRU(5), keras.layers.Dense(2))
+    info = checks.check_recurrent(gru.layers[1], "gru", 5, 8, reset_after=True)
+    assert info.n_params == count_gru_params(5, 8)
+    with pytest.raises(AssertionError, match="expected a LSTM layer"):
+        checks.check_recurrent(gru.layers[1], "lstm", 5, 8)
+
+
+def test_return_sequences_and_dropout_are_read():
+    """Are return_sequences, dropout, recurrent_dropout and a Dropout layer's rate read from the layers?"""
+    model = sequential(keras.layers.Embedding(50, 4), keras.layers.LSTM(6, return_sequences=True, dropout=0.2,
+                                                                        recurrent_dropout=0.3),
+                       keras.layers.LSTM(6), keras.layers.Dropout(0.25), keras.layers.Dense(1))
+    layers = checks.check_kinds(model, ["embedding", "lstm", "lstm", "dropout", "dense"])
+    info = checks.check_recurrent(layers[1], "lstm", 6, 4, return_sequences=True)
+    assert (info.dropout, info.recurrent_dropout) == (0.2, 0.3)
+    with pytest.raises(AssertionError, match="return_sequences should be False"):
+        checks.check_recurrent(layers[1], "lstm", 6, 4, return_sequences=False)
+    assert checks.describe_layer(layers[3]).rate == 0.25
+    assert checks.output_shape(model, np.zeros((3, 20), dtype="int32")) == (3, 1)
+
+
+def test_frozen_embedding_counts_and_snapshot():
+    """Does a frozen embedding count as non-trainable, and does check_unchanged see a change?"""
+    matrix = np.random.default_rng(0).standard_normal((100, 5)).astype("float32")
+    model = sequential(keras.layers.Embedding(100, 5, embeddings_initializer=keras.initializers.Constant(matrix),
+                                              trainable=False), keras.layers.LSTM(3), keras.layers.Dense(1))
+    checks.check_embedding(model.layers[0], 100, 5, trainable=False)
+    with pytest.raises(AssertionError, match="trainable should be True"):
+        checks.check_embedding(model.layers[0], 100, 5, trainable=True)
+    lstm = count_lstm_params(3, 5)
+    checks.check_param_counts(model, [500, lstm, 4], trainable=[0, lstm, 4])
+    assert checks.total_params(model) == (500 + lstm + 4, lstm + 4)
+    before = checks.weights_snapshot(model.layers[0])
+    checks.check_unchanged([matrix], before)
+    with pytest.raises(AssertionError, match="changed"):
+        checks.check_unchanged(before, [before[0] + 1])
+
+
+def test_torch_modules():
+    """Are torch LSTM/GRU/Embedding/Linear modules described with PyTorch's two biases?"""
+    lstm = torch.nn.LSTM(8, 16, batch_first=True, bidirectional=True)
+    info = checks.check_recurrent(lstm, "lstm", 16, 8, bidirectional=True)
+    assert info.n_params == 2 * count_lstm_params(16, 8, "torch")
+    gru = torch.nn.GRU(3, 4)
+    assert checks.check_recurrent(gru, "gru", 4, 3).n_params == count_gru_params(4, 3, "torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(100, 8)
+            self.emb.weight.requires_grad_(False)
+            self.lstm = torch.nn.LSTM(8, 16, batch_first=True)
+            self.drop = torch.nn.Dropout(0.2)
+            self.out = torch.nn.Linear(16, 1)
+
+    net = Net()
+    checks.check_kinds(net, ["embedding", "lstm", "dropout", "dense"])
+    checks.check_embedding(net.emb, 100, 8, trainable=False)
+    checks.check_dense(net.out, 1, 16)
+    checks.check_param_counts(net, [800, count_lstm_params(16, 8, "torch"), 17],
+                              trainable=[0, count_lstm_params(16, 8, "torch"), 17])
+
+
+def test_check_same_function_and_shape():
+    """Does check_same_function accept an equal function and name the inputs of a wrong one?"""
+    ref = lambda h, x: 4 * h * (h + x) + 4 * h  # noqa: E731
+    make = lambda rng: tuple(int(v) for v in rng.integers(1, 100, size=2))  # noqa: E731
+    checks.check_same_function(lambda h, x: 4 * (h * h + h * x + h), ref, make)
+    with pytest.raises(AssertionError, match=r"<lambda>\(\d+, \d+\)"):
+        checks.check_same_function(lambda h, x: 4 * h * (h + x), ref, make)
+    arrays = lambda rng: (rng.standard_normal((2, 3)),)  # noqa: E731
+    checks.check_same_function(lambda a: (a * 2, a.sum()), lambda a: (a + a, np.sum(a)), arrays)
+    with pytest.raises(AssertionError, match="values differ"):
+        checks.check_same_function(lambda a: a * 2.001, lambda a: a * 2, arrays)
+    checks.check_shape(np.zeros((2, 3)), (2, None))
+    with pytest.raises(AssertionError, match="shape"):
+        checks.check_shape(np.zeros((2, 3)), (3, 2))
