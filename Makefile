@@ -16,7 +16,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 # nbgrader runs `alembic` as a program: the environment's bin must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv book test test-fast clean-book
+.PHONY: venv book test test-fast clean-book grade
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,9 @@ test-fast: venv
 
 clean-book:
 	$(BIN)/jupyter-book clean . --all
+
+# Grade a folder or zip of submissions: make grade A=lstm_vs_gru S=submissions.zip [WORKERS=2]
+WORKERS ?= 2
+grade: venv
+	@test -n "$(A)" -a -n "$(S)" || { echo "usage: make grade A=<assignment> S=<submissions folder or zip> [WORKERS=2]"; exit 2; }
+	$(BIN)/python -m autograder $(A) $(S) --workers $(WORKERS)
