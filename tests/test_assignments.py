@@ -1,0 +1,54 @@
+"""Do the graded exercises grade as intended: the reference gets full marks, the blank release 0, each crafted
+mistake exactly the partial score it should?
+
+Submissions are built at test time from solutions/ and exercises/ by tests/make_submissions.py (so they never go
+stale); each assignment is graded in ONE batch call of the course autograder with two workers, in fast mode.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from make_submissions import ASSIGNMENTS, CRAFTED, EXPECTED, MAX_AUTO, submissions, write_submissions
+
+MANUAL = {"lstm_vs_gru": 2, "char_generation": 2}
+
+
+def test_every_assignment_has_expectations():
+    """Is there an expected score for the reference, the blank version and every crafted submission?"""
+    for a in ASSIGNMENTS:
+        students = {"reference", "blank"} | {c.student for c in CRAFTED.get(a, [])}
+        assert set(EXPECTED[a]) == students
+        assert EXPECTED[a]["reference"] == MAX_AUTO[a] and EXPECTED[a]["blank"] == 0
+    assert sum(len(v) for v in CRAFTED.values()) >= 8
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_crafted_edits_apply(assignment):
+    """Does every crafted edit still match the solution notebook exactly once (checked while building)?"""
+    subs = submissions(assignment)
+    assert "reference" in subs and "blank" in subs
+    assert subs["reference"] is not subs["blank"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_grades(assignment, tmp_path, session_cache):
+    """Does every submission of the assignment get exactly its expected autograded score?"""
+    autograder = pytest.importorskip("autograder")
+    subs = write_submissions(assignment, tmp_path / "submissions")
+    env = {"LSTM_COURSE_CACHE": str(session_cache)}
+    if os.environ.get("LSTM_COURSE_DATA"):
+        env["LSTM_COURSE_DATA"] = os.environ["LSTM_COURSE_DATA"]
+    results = autograder.grade_submissions(assignment, Path(subs), workers=2, workspace=tmp_path / "workspace",
+                                           extra_env=env)
+    got = {r.student: r for r in results}
+    assert set(got) == set(EXPECTED[assignment])
+    for student, want in EXPECTED[assignment].items():
+        r = got[student]
+        assert r.outcome == "graded", f"{student}: {r.outcome} {r.detail}"
+        assert r.max_score == MAX_AUTO[assignment] + MANUAL.get(assignment, 0), student
+        assert r.score == want, f"{student}: score {r.score}, expected {want} ({r.detail})"
