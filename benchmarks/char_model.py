@@ -197,7 +197,8 @@ def main() -> None:
     parser.add_argument("--weight-decay", type=float, default=0.01)
     parser.add_argument("--warmup-steps", type=int, default=50)
     parser.add_argument("--clip", type=float, default=1.0)
-    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch.set_num_threads (1: on a shared machine 2 threads spin and run slower)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report-seconds", type=float, default=30.0, help="print the training loss this often")
     parser.add_argument("--quick", action="store_true", help="smoke run: 50,000 characters, 5 s budget")
@@ -222,9 +223,10 @@ def main() -> None:
              "wall": record["train"]["wall_seconds"], "cpu": record["train"]["cpu_seconds"],
              "load": record["train"]["loadavg_1min_mean"]}]
     print()
-    print_table(rows, [("corpus", "corpus"), ("V", "V"), ("ln V", "uniform ln V"), ("val", "val nats/char"),
-                       ("train", "train nats/char"), ("ref", "nanoGPT"), ("epochs", "epochs"),
-                       ("wall", "train wall s"), ("cpu", "train CPU s"), ("load", "mean load (1 min)")])
+    print_table(rows, [("corpus", "corpus"), ("V", "V"), ("ln V", "uniform ln V", ".4f"),
+                       ("val", "val nats/char", ".4f"), ("train", "train nats/char", ".4f"),
+                       ("ref", "nanoGPT", ".4f"), ("epochs", "epochs", ".2f"), ("wall", "train wall s", ".0f"),
+                       ("cpu", "train CPU s", ".0f"), ("load", "mean load (1 min)", ".1f")])
     print(f"\n{record['model']}, {record['params']:,} parameters; results: {out}")
 
 

@@ -89,15 +89,17 @@ def save_record(path: Path, key: str, record: dict[str, Any], header: dict[str, 
         except json.JSONDecodeError:
             data = {}
     data.update(header)
+    record.setdefault("nice", os.nice(0))  # the scheduling niceness the run had (nice -n 10 on a shared machine)
     data.setdefault("runs", {})[key] = record
     tmp = path.with_suffix(path.suffix + ".part")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     os.replace(tmp, path)
 
 
-def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
-    """Print rows as an aligned text table; columns are (key, header) pairs."""
-    cells = [[h for _, h in columns]] + [[_fmt(r.get(k, "")) for k, _ in columns] for r in rows]
+def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, ...]]) -> None:
+    """Print rows as an aligned text table; columns are (key, header) or (key, header, format spec)."""
+    cells = [[c[1] for c in columns]]
+    cells += [[_fmt(r.get(c[0], ""), c[2] if len(c) > 2 else None) for c in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     for n, row in enumerate(cells):
         print("  ".join(c.rjust(w) if n else c.ljust(w) for c, w in zip(row, widths)))
@@ -105,7 +107,9 @@ def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> N
             print("  ".join("-" * w for w in widths))
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, spec: str | None = None) -> str:
+    if spec is not None and isinstance(value, (int, float)):
+        return format(value, spec)
     if isinstance(value, float):
         return f"{value:.4f}" if abs(value) < 1 else f"{value:.1f}"
     if isinstance(value, int):

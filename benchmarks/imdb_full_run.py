@@ -377,8 +377,9 @@ def main() -> None:
         print(f"{name}: test accuracy {record['test_accuracy']:.4f} after {record['epochs']} epochs, training "
               f"{record['train']['wall_seconds']:.0f} s wall / {record['train']['cpu_seconds']:.0f} s CPU", flush=True)
     print()
-    print_table(rows, [("run", "run"), ("framework", "framework"), ("epochs", "epochs"), ("test acc", "test accuracy"),
-                       ("wall s", "train wall s"), ("cpu s", "train CPU s"), ("load 1m", "mean load (1 min)")])
+    print_table(rows, [("run", "run"), ("framework", "framework"), ("epochs", "epochs"),
+                       ("test acc", "test accuracy", ".4f"), ("wall s", "train wall s", ".0f"),
+                       ("cpu s", "train CPU s", ".0f"), ("load 1m", "mean load (1 min)", ".1f")])
     print(f"\nresults: {out}")
 
 
