@@ -7,8 +7,10 @@ so a change to a solution notebook that breaks an edit fails loudly instead of s
 
 EXPECTED holds the exact autograded score each submission must get (tests/test_assignments.py asserts them).
 
-Usage: python tests/make_submissions.py [OUT_DIR] [ASSIGNMENT ...]
-writes OUT_DIR/<assignment>/<student>/<assignment>/<assignment>.ipynb (default OUT_DIR: tests/files/submissions).
+Usage: python tests/make_submissions.py OUT_DIR [ASSIGNMENT ...]
+writes OUT_DIR/<assignment>/<student>/<assignment>/<assignment>.ipynb, e.g. to grade them by hand:
+    python tests/make_submissions.py /tmp/subs imdb_sentiment && python -m autograder imdb_sentiment /tmp/subs/imdb_sentiment
+The notebooks are built, never stored: tests/test_assignments.py builds them in a temporary folder.
 """
 
 from __future__ import annotations
@@ -155,7 +157,9 @@ def write_submissions(assignment: str, out: Path, root: Path = REPO) -> Path:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "tests" / "files" / "submissions"
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    target = Path(sys.argv[1])
     for a in sys.argv[2:] or ASSIGNMENTS:
         write_submissions(a, target / a)
         print("wrote", target / a)
