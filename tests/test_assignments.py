@@ -45,8 +45,12 @@ def test_grades(assignment, tmp_path, session_cache, request):
     env = {"LSTM_COURSE_CACHE": str(session_cache)}
     if os.environ.get("LSTM_COURSE_DATA"):
         env["LSTM_COURSE_DATA"] = os.environ["LSTM_COURSE_DATA"]
+    from autograder import sandbox
+
+    # our own notebooks are trusted: grade them without the sandbox where bubblewrap is unavailable
+    unsafe = sandbox.probe() is not None
     results = autograder.grade_submissions(assignment, Path(subs), workers=2, workspace=tmp_path / "workspace",
-                                           extra_env=env)
+                                           unsafe=unsafe, extra_env=env)
     got = {r.student: r for r in results}
     assert set(got) == set(EXPECTED[assignment])
     for student, want in EXPECTED[assignment].items():
