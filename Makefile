@@ -16,7 +16,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 # nbgrader runs `alembic` as a program: the environment's bin must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv book test test-fast clean-book grade
+.PHONY: venv book test test-fast clean-book grade exercises
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,8 @@ WORKERS ?= 2
 grade: venv
 	@test -n "$(A)" -a -n "$(S)" || { echo "usage: make grade A=<assignment> S=<submissions folder or zip> [WORKERS=2]"; exit 2; }
 	$(BIN)/python -m autograder $(A) $(S) --workers $(WORKERS)
+
+# Regenerate the student versions in exercises/ from solutions/ (commit both).
+ASSIGNMENTS := lstm_vs_gru imdb_sentiment char_generation lstm_cell
+exercises: venv
+	cd autograder && for a in $(ASSIGNMENTS); do ../$(BIN)/nbgrader generate_assignment $$a --force --no-db || exit 1; done
