@@ -8,6 +8,8 @@ stale); each assignment is graded in ONE batch call of the course autograder wit
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,9 @@ def test_grades(assignment, tmp_path, session_cache, request):
     autograder = pytest.importorskip("autograder")
     if assignment in ("lstm_vs_gru", "imdb_sentiment"):
         request.getfixturevalue("imdb_data")  # parse IMDB once into the session cache the kernels share
+    # the sandbox mounts the cache read-only and runs the kernel as another user: make the files readable
+    for path in [session_cache, *session_cache.rglob("*")]:
+        path.chmod(path.stat().st_mode | (0o755 if path.is_dir() else 0o644))
     subs = write_submissions(assignment, tmp_path / "submissions")
     env = {"LSTM_COURSE_CACHE": str(session_cache)}
     if os.environ.get("LSTM_COURSE_DATA"):
@@ -49,8 +54,13 @@ def test_grades(assignment, tmp_path, session_cache, request):
 
     # our own notebooks are trusted: grade them without the sandbox where bubblewrap is unavailable
     unsafe = sandbox.probe() is not None
-    results = autograder.grade_submissions(assignment, Path(subs), workers=2, workspace=tmp_path / "workspace",
-                                           unsafe=unsafe, extra_env=env)
+    # a short workspace path: the kernels' IPC sockets live under it (AF_UNIX paths are limited to ~107 bytes)
+    workspace = Path(tempfile.mkdtemp(prefix="ag_", dir="/tmp"))
+    try:
+        results = autograder.grade_submissions(assignment, Path(subs), workers=2, workspace=workspace,
+                                               unsafe=unsafe, extra_env=env)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
     got = {r.student: r for r in results}
     assert set(got) == set(EXPECTED[assignment])
     for student, want in EXPECTED[assignment].items():
