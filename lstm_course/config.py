@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 #: Environment variable naming a folder that holds a local copy of the data files.
 MIRROR_ENV = "LSTM_COURSE_DATA"
@@ -73,3 +77,23 @@ def cache_dir(cache: str | os.PathLike | None = None) -> Path:
         path = Path.home() / ".cache" / "lstm_course"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextmanager
+def atomic_write(target: str | os.PathLike) -> Iterator[BinaryIO]:
+    """Write the file `target` atomically: yield a new binary file beside it, renamed into place at the end.
+
+    The temporary file is created as open() creates files (mode 0666 minus the umask: 0644 with the
+    usual umask 022), not 0600 as tempfile.mkstemp would: the cache is shared, e.g. mounted read-only
+    into the autograder's sandbox where the kernel runs as another user. Readers never see a partial
+    file; if the block raises, the temporary file is removed and `target` is left as it was. The
+    yielded file's `name` is the temporary path (flush it before reading it back, e.g. to verify).
+    """
+    target = Path(target)
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.part"
+    try:
+        with open(tmp, "xb") as f:  # O_CREAT | O_EXCL, mode 0666 & ~umask
+            yield f
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from .config import (
     CorruptArchiveError,
     DataError,
     DataUnavailableError,
+    atomic_write,
     cache_dir,
     resolve_mirror,
 )
@@ -239,22 +239,18 @@ def _download(name: str, res: Resource, target: Path, progress: bool, folder: Pa
     length = getattr(response, "headers", {}).get("Content-Length")
     total = int(length) if length and str(length).isdigit() else res.size
 
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
     try:
-        with response, os.fdopen(fd, "wb") as out, tqdm(
+        with response, atomic_write(target) as out, tqdm(
             total=total, unit="B", unit_scale=True, unit_divisor=1024,
             desc=res.filename, disable=not progress, leave=False,
         ) as bar:
             while chunk := response.read(_CHUNK):
                 out.write(chunk)
                 bar.update(len(chunk))
-        verify_file(tmp, sha256=res.sha256, size=res.size, check=res.check)
-        os.replace(tmp, target)
+            out.flush()
+            verify_file(out.name, sha256=res.sha256, size=res.size, check=res.check)  # before the rename
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise unavailable(f"interrupted: {exc}") from None
     except ChecksumMismatchError as exc:
         raise ChecksumMismatchError(f"Downloaded {res.url} but it failed verification: {exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     return target

@@ -7,7 +7,6 @@ import hashlib
 import os
 import re
 import tarfile
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import CorruptArchiveError, cache_dir
+from .config import CorruptArchiveError, atomic_write, cache_dir
 from .download import fetch, locate, sha256sum
 
 __all__ = [
@@ -141,21 +140,15 @@ def _save_parsed(data: ImdbData, target: Path) -> None:
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum([len(t) for t in texts], out=offsets[1:])
     blob = np.frombuffer("".join(texts).encode("utf-8"), dtype=np.uint8)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        with open(tmp_name, "wb") as f:
-            np.savez(
-                f,
-                blob=blob,
-                offsets=offsets,
-                sizes=np.array([len(data.train_texts), len(data.test_texts), len(data.unsup_texts)]),
-                labels=np.concatenate([data.train_labels, data.test_labels]).astype(np.int8),
-                files=np.array(data.train_files + data.test_files + data.unsup_files, dtype=str),
-            )
-        os.replace(tmp_name, target)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    with atomic_write(target) as f:
+        np.savez(
+            f,
+            blob=blob,
+            offsets=offsets,
+            sizes=np.array([len(data.train_texts), len(data.test_texts), len(data.unsup_texts)]),
+            labels=np.concatenate([data.train_labels, data.test_labels]).astype(np.int8),
+            files=np.array(data.train_files + data.test_files + data.unsup_files, dtype=str),
+        )
 
 
 def _load_parsed(source: Path) -> ImdbData:

@@ -6,7 +6,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import cache_dir
+from .config import atomic_write, cache_dir
 from .download import fetch, sha256sum
 from .imdb import load_imdb, source_sha256
 
@@ -149,16 +148,10 @@ def load_imdb_sequences(
     x_test = vectorize(data.test_texts, vectorizer, seq_len, padding, truncating)
     ids = np.uint16 if vocab_size <= np.iinfo(np.uint16).max + 1 else np.int32  # half the file size
 
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        with open(tmp_name, "wb") as f:
-            np.savez_compressed(
-                f, x_train=x_train.astype(ids), y_train=data.train_labels.astype(np.int8),
-                x_test=x_test.astype(ids), y_test=data.test_labels.astype(np.int8),
-                vocabulary=np.array(vocabulary, dtype=str),
-            )
-        os.replace(tmp_name, target)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    with atomic_write(target) as f:
+        np.savez_compressed(
+            f, x_train=x_train.astype(ids), y_train=data.train_labels.astype(np.int8),
+            x_test=x_test.astype(ids), y_test=data.test_labels.astype(np.int8),
+            vocabulary=np.array(vocabulary, dtype=str),
+        )
     return x_train, data.train_labels.astype(np.int64), x_test, data.test_labels.astype(np.int64), vocabulary

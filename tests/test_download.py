@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
 import urllib.error
 from pathlib import Path
 
@@ -202,3 +204,13 @@ def test_locate_does_not_read(demo, cache, tmp_path, source):
     (mirror / "demo_mirror.bin").write_bytes(CONTENT)
     assert download.locate("demo", mirror=mirror, cache=cache) == (mirror / "demo_mirror.bin", SHA)
     assert download.locate("demo", mirror=source, cache=cache) == (source, None)
+
+
+def test_downloaded_file_is_world_readable(demo, cache):
+    """Is a downloaded cache file 0644 (umask 022), so that a sandboxed kernel running as another user can read it?"""
+    old = os.umask(0o022)
+    try:
+        path = download.fetch("demo", cache=cache, progress=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
 import tarfile
 from pathlib import Path
 
@@ -110,6 +112,18 @@ def test_load_writes_and_reads_the_parsed_cache(tiny_mirror, tmp_path, monkeypat
         assert getattr(first, field) == getattr(second, field)
     assert np.array_equal(first.train_labels, second.train_labels)
     assert second.test_labels.dtype == np.int64
+
+
+def test_parsed_cache_is_world_readable(tiny_mirror, tmp_path):
+    """Is the parsed cache written 0644 (umask 022), so that a sandboxed kernel running as another user can read it?"""
+    cache = tmp_path / "cache"
+    old = os.umask(0o022)
+    try:
+        imdb.load_imdb(mirror=tiny_mirror, cache=cache)
+    finally:
+        os.umask(old)
+    (path,) = cache.iterdir()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
 
 def test_parsed_cache_is_plain_arrays(tiny_mirror, tmp_path):
