@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -21,7 +22,9 @@ from .config import (
     DataUnavailableError,
     atomic_write,
     cache_dir,
+    cache_writable,
     resolve_mirror,
+    warn_not_cached,
 )
 
 __all__ = [
@@ -194,7 +197,8 @@ def fetch(
     Looks, in order, in the mirror (`mirror`, else LSTM_COURSE_DATA; a folder or the file
     itself; files there are checked against their known sha256 and read in place, never
     copied), in the cache folder (:func:`lstm_course.config.cache_dir`), then downloads the
-    file with a progress bar. A download goes to a temporary file in the cache folder, is
+    file with a progress bar (into a temporary folder, with a CacheNotWritableWarning, when the
+    cache folder cannot be written). A download goes to a temporary file in the cache folder, is
     verified (size and sha256, or only a sanity check for files without a stable checksum
     such as Project Gutenberg texts) and only then renamed into place, so a bad or partial
     file never stays in the cache.
@@ -217,7 +221,15 @@ def fetch(
             verify_file(target, sha256=res.sha256, size=res.size, check=res.check)
             return target
         except DataError:
-            target.unlink()  # a damaged cache entry: fetch it again
+            try:
+                target.unlink()  # a damaged cache entry: fetch it again
+            except OSError:
+                pass  # a read-only cache: the download below goes to a temporary folder
+    problem = cache_writable(target.parent)
+    if problem is not None:
+        fallback = Path(tempfile.mkdtemp(prefix="lstm_course-")) / res.filename
+        warn_not_cached(target, problem, f"downloading {name!r} to {fallback} instead")
+        target = fallback
     return _download(name, res, target, progress, folder)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import CorruptArchiveError, atomic_write, cache_dir
+from .config import CorruptArchiveError, atomic_write, cache_dir, warn_not_cached
 from .download import fetch, locate, sha256sum
 
 __all__ = [
@@ -181,7 +181,7 @@ def source_sha256(mirror: str | os.PathLike | None = None, cache: str | os.PathL
 
 
 def _read_parsed(folder: Path, sha: str | None) -> ImdbData | None:
-    """The cached parse for the archive with this sha256, or None (a damaged file is deleted)."""
+    """The cached parse for the archive with this sha256, or None (a damaged file is replaced by the next save)."""
     if sha is None or not _parsed_file(folder, sha).exists():
         return None
     parsed = _parsed_file(folder, sha)
@@ -190,7 +190,6 @@ def _read_parsed(folder: Path, sha: str | None) -> ImdbData | None:
         _check_counts(data, parsed)
         return data
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, CorruptArchiveError):
-        parsed.unlink(missing_ok=True)
         return None
 
 
@@ -207,7 +206,8 @@ def load_imdb(
     archive (see :func:`lstm_course.download.fetch`). The first load verifies the archive's
     sha256, parses it (several seconds) and stores the result in the cache folder as
     `imdb-<archive sha256>-v<format>.npz` (about 140 MB, uncompressed for speed); later
-    loads read only that file. See :func:`parse_imdb_archive` for the order of the reviews
+    loads read only that file. When the cache folder cannot be written, the parse is returned
+    with a CacheNotWritableWarning. See :func:`parse_imdb_archive` for the order of the reviews
     and the text cleaning.
     """
     folder = cache_dir(cache)
@@ -218,7 +218,10 @@ def load_imdb(
     sha = source_sha256(mirror, cache) or sha256sum(source)
     data = parse_imdb_archive(source)
     _check_counts(data, source)
-    _save_parsed(data, _parsed_file(folder, sha))
+    try:
+        _save_parsed(data, _parsed_file(folder, sha))
+    except OSError as err:  # a read-only cache (a sandbox, a shared folder): go on without it
+        warn_not_cached(_parsed_file(folder, sha), err)
     return data
 
 

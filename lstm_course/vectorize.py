@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import atomic_write, cache_dir
+from .config import atomic_write, cache_dir, warn_not_cached
 from .download import fetch, sha256sum
 from .imdb import load_imdb, source_sha256
 
@@ -119,7 +119,8 @@ def load_imdb_sequences(
     the word of id i ("" = padding, "[UNK]" = OOV). `truncating` defaults to `padding`.
     The arrays are cached in the cache folder as an .npz keyed on the settings, the data
     checksum and the Keras version; a cached load reads only that file (it neither imports
-    Keras nor reads the archive).
+    Keras nor reads the archive). When the cache folder cannot be written, the arrays are
+    returned with a CacheNotWritableWarning.
     """
     truncating = padding if truncating is None else truncating
     if padding not in _SIDES or truncating not in _SIDES:
@@ -139,7 +140,7 @@ def load_imdb_sequences(
                     npz["vocabulary"].tolist(),
                 )
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            target.unlink(missing_ok=True)  # damaged cache: compute again
+            pass  # damaged cache: compute again (the save below replaces it)
 
     data = load_imdb(mirror=mirror, cache=cache)
     vectorizer = make_vectorizer(data.train_texts, vocab_size=vocab_size, seq_len=seq_len)
@@ -148,10 +149,13 @@ def load_imdb_sequences(
     x_test = vectorize(data.test_texts, vectorizer, seq_len, padding, truncating)
     ids = np.uint16 if vocab_size <= np.iinfo(np.uint16).max + 1 else np.int32  # half the file size
 
-    with atomic_write(target) as f:
-        np.savez_compressed(
-            f, x_train=x_train.astype(ids), y_train=data.train_labels.astype(np.int8),
-            x_test=x_test.astype(ids), y_test=data.test_labels.astype(np.int8),
-            vocabulary=np.array(vocabulary, dtype=str),
-        )
+    try:
+        with atomic_write(target) as f:
+            np.savez_compressed(
+                f, x_train=x_train.astype(ids), y_train=data.train_labels.astype(np.int8),
+                x_test=x_test.astype(ids), y_test=data.test_labels.astype(np.int8),
+                vocabulary=np.array(vocabulary, dtype=str),
+            )
+    except OSError as err:  # a read-only cache (a sandbox, a shared folder): go on without it
+        warn_not_cached(target, err)
     return x_train, data.train_labels.astype(np.int64), x_test, data.test_labels.astype(np.int64), vocabulary

@@ -108,3 +108,16 @@ def test_atomic_write_failure_leaves_the_old_file(tmp_path):
             raise RuntimeError("interrupted")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
+
+
+def test_cache_dir_that_cannot_be_created(tmp_path):
+    """Does cache_dir return a folder it cannot create (read-only cache) instead of failing?
+
+    Tests run as root, who ignores permissions: a folder below a regular file cannot be created by anyone.
+    """
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert config.cache_dir(blocker / "cache") == blocker / "cache"
+    assert config.cache_writable(blocker / "cache") is not None
+    assert config.cache_writable(tmp_path / "fine") is None and (tmp_path / "fine").is_dir()
+    assert list((tmp_path / "fine").iterdir()) == []

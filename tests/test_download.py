@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import stat
 import urllib.error
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lstm_course import download
-from lstm_course.config import ChecksumMismatchError, DataUnavailableError
+from lstm_course.config import CacheNotWritableWarning, ChecksumMismatchError, DataUnavailableError
 
 CONTENT = b"some data file\n" * 100
 SHA = hashlib.sha256(CONTENT).hexdigest()
@@ -214,3 +215,26 @@ def test_downloaded_file_is_world_readable(demo, cache):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_read_only_cache_downloads_elsewhere(demo, tmp_path):
+    """With a cache folder that cannot be written, does fetch still return the verified file (and warn once)?"""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.warns(CacheNotWritableWarning, match="cannot write the cache file") as caught:
+        path = download.fetch("demo", cache=blocker / "cache", progress=False)
+    assert len(caught) == 1
+    assert path.read_bytes() == CONTENT and not path.is_relative_to(blocker)
+    shutil.rmtree(path.parent)
+
+
+def test_read_only_cache_with_mirror_needs_no_write(demo, tmp_path, monkeypatch, recwarn):
+    """Is a mirror file read in place, without touching (or warning about) a read-only cache?"""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "demo_mirror.bin").write_bytes(CONTENT)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    offline(monkeypatch)
+    assert download.fetch("demo", mirror=mirror, cache=blocker / "cache") == mirror / "demo_mirror.bin"
+    assert not [w for w in recwarn if issubclass(w.category, CacheNotWritableWarning)]

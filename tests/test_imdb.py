@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from lstm_course import download, imdb
-from lstm_course.config import ChecksumMismatchError, CorruptArchiveError, DataUnavailableError
+from lstm_course.config import (
+    CacheNotWritableWarning, ChecksumMismatchError, CorruptArchiveError, DataUnavailableError,
+)
 
 # (file in the archive, text): the official layout, with files the loader must skip
 TINY_REVIEWS = [
@@ -145,6 +147,34 @@ def test_damaged_parsed_cache_is_rebuilt(tiny_mirror, tmp_path):
     assert len(data.unsup_texts) == 3
     with np.load(path, allow_pickle=False) as npz:
         assert "blob" in npz.files
+
+
+def test_unwritable_cache_folder_parses_in_memory(tiny_mirror, tmp_path):
+    """With a cache folder that cannot even be created, does load_imdb return the data (with one warning)?"""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.warns(CacheNotWritableWarning, match="cannot write the cache file") as caught:
+        data = imdb.load_imdb(mirror=tiny_mirror, cache=blocker / "cache")
+    assert len(caught) == 1
+    assert len(data.train_texts) == 4 and len(data.unsup_texts) == 3
+
+
+def test_read_only_cache_with_a_damaged_entry(tiny_mirror, tmp_path, monkeypatch):
+    """In a read-only cache (writes fail: simulated, since root ignores permissions) holding a damaged parse,
+    does load_imdb parse in memory, warn, and leave the folder as it was?"""
+    cache = tmp_path / "cache"
+    imdb.load_imdb(mirror=tiny_mirror, cache=cache)
+    (path,) = cache.iterdir()
+    path.write_bytes(b"damaged")
+
+    def read_only(target):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(imdb, "atomic_write", read_only)
+    with pytest.warns(CacheNotWritableWarning, match="Permission denied"):
+        data = imdb.load_imdb(mirror=tiny_mirror, cache=cache)
+    assert len(data.test_texts) == 2
+    assert [p.name for p in cache.iterdir()] == [path.name] and path.read_bytes() == b"damaged"
 
 
 def test_truncated_archive(tiny_mirror, tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lstm_course import imdb, vectorize  # noqa: E402
+from lstm_course.config import CacheNotWritableWarning  # noqa: E402
 
 CORPUS = [
     "the cat sat on the mat",
@@ -111,6 +112,16 @@ def test_sequences_cache_keyed_on_settings(small_imdb):
     post = vectorize.load_imdb_sequences(vocab_size=500, seq_len=40, padding="post", cache=cache)[0]
     assert len(list(cache.glob("imdb-seq-*.npz"))) == 2
     assert (post[:, 0] != 0).all() and not np.array_equal(pre, post)
+
+
+def test_load_imdb_sequences_read_only_cache(small_imdb, tmp_path):
+    """With a cache folder that cannot be written, are the arrays still returned (with one warning)?"""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.warns(CacheNotWritableWarning, match="cannot write the cache file") as caught:
+        x_train, y_train, *_ = vectorize.load_imdb_sequences(vocab_size=500, seq_len=40, cache=blocker / "cache")
+    assert len(caught) == 1
+    assert x_train.shape == (300, 40) and len(y_train) == 300
 
 
 @pytest.mark.slow
