@@ -7,7 +7,6 @@ import hashlib
 import os
 import re
 import tarfile
-import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,8 +188,8 @@ def _read_parsed(folder: Path, sha: str | None) -> ImdbData | None:
         data = _load_parsed(parsed)
         _check_counts(data, parsed)
         return data
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, CorruptArchiveError):
-        return None
+    except Exception:  # noqa: BLE001 - ANY unreadable entry (zlib.error, EOFError, truncated, another format ...)
+        return None  # is a miss: parse again (the save replaces it); a wrong cache must never stop a load
 
 
 def load_imdb(

@@ -6,7 +6,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -139,8 +138,8 @@ def load_imdb_sequences(
                     npz["x_test"].astype(np.int32), npz["y_test"].astype(np.int64),
                     npz["vocabulary"].tolist(),
                 )
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            pass  # damaged cache: compute again (the save below replaces it)
+        except Exception:  # noqa: BLE001 - any unreadable entry (zlib.error, truncated, another format ...)
+            pass  # is a miss: compute again (the save below replaces it)
 
     data = load_imdb(mirror=mirror, cache=cache)
     vectorizer = make_vectorizer(data.train_texts, vocab_size=vocab_size, seq_len=seq_len)

@@ -6,7 +6,10 @@ import hashlib
 import io
 import os
 import stat
+import struct
 import tarfile
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +150,56 @@ def test_damaged_parsed_cache_is_rebuilt(tiny_mirror, tmp_path):
     assert len(data.unsup_texts) == 3
     with np.load(path, allow_pickle=False) as npz:
         assert "blob" in npz.files
+
+
+def _corrupt_compressed(path: Path) -> bytes:
+    """The parsed cache rewritten with zip compression and bytes flipped inside the deflate stream."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    data = bytearray(buffer.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("blob.npy")
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len  # the member's deflate stream
+    data[start : start + 8] = b"\xff" * 8  # an invalid deflate block type
+    return bytes(data)
+
+
+@pytest.mark.parametrize("damage", ["empty", "garbage", "truncated", "corrupt_deflate", "other_npz", "pickle"])
+def test_any_unreadable_parsed_cache_is_a_miss(tiny_mirror, tmp_path, damage):
+    """Whatever is wrong with the parsed cache entry (garbage, truncated, a corrupt compressed member raising
+    zlib.error, another format), does load_imdb parse the archive again and replace the entry?"""
+    cache = tmp_path / "cache"
+    good = imdb.load_imdb(mirror=tiny_mirror, cache=cache)
+    (path,) = cache.iterdir()
+    original = path.read_bytes()
+    other = io.BytesIO()
+    np.savez(other, x=np.arange(3))
+    pickled = io.BytesIO()
+    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    path.write_bytes({
+        "empty": b"", "garbage": b"not an npz \x00\xff" * 100, "truncated": original[: len(original) // 2],
+        "corrupt_deflate": _corrupt_compressed(path), "other_npz": other.getvalue(), "pickle": pickled.getvalue(),
+    }[damage])
+    data = imdb.load_imdb(mirror=tiny_mirror, cache=cache)
+    assert data.train_files == good.train_files and data.unsup_texts == good.unsup_texts
+    assert path.read_bytes() == original
+
+
+@pytest.mark.parametrize("error", [zlib.error("Error -3 while decompressing data: invalid distance too far back"),
+                                   EOFError("Compressed file ended before the end-of-stream marker was reached"),
+                                   RuntimeError("anything else")])
+def test_parsed_cache_read_errors_are_misses(tiny_mirror, tmp_path, monkeypatch, error):
+    """Is any exception while reading the parsed cache (zlib.error seen in a shared cache) a miss, not a failure?"""
+    cache = tmp_path / "cache"
+    imdb.load_imdb(mirror=tiny_mirror, cache=cache)
+
+    def broken(path):
+        raise error
+
+    monkeypatch.setattr(imdb, "_load_parsed", broken)
+    assert len(imdb.load_imdb(mirror=tiny_mirror, cache=cache).train_texts) == 4
 
 
 def test_unwritable_cache_folder_parses_in_memory(tiny_mirror, tmp_path):

@@ -114,6 +114,18 @@ def test_sequences_cache_keyed_on_settings(small_imdb):
     assert (post[:, 0] != 0).all() and not np.array_equal(pre, post)
 
 
+def test_unreadable_sequences_cache_is_a_miss(small_imdb):
+    """Is a garbage or truncated sequences cache entry computed again (and replaced), never an error?"""
+    _, cache = small_imdb
+    first = vectorize.load_imdb_sequences(vocab_size=500, seq_len=40, cache=cache)[0]
+    (path,) = cache.glob("imdb-seq-*.npz")
+    good = path.read_bytes()
+    for damaged in (b"garbage" * 10, good[: len(good) // 2], good[:-200]):
+        path.write_bytes(damaged)
+        np.testing.assert_array_equal(vectorize.load_imdb_sequences(vocab_size=500, seq_len=40, cache=cache)[0], first)
+        assert path.read_bytes() == good
+
+
 def test_load_imdb_sequences_read_only_cache(small_imdb, tmp_path):
     """With a cache folder that cannot be written, are the arrays still returned (with one warning)?"""
     blocker = tmp_path / "a-file"
