@@ -27,6 +27,7 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 book: venv
+	book_tools/fetch_mathjax.sh
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The website is in $(CURDIR)/_build/html/index.html"
 
