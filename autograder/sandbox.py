@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -62,8 +63,11 @@ def install_kernelspec(jupyter_dir: Path) -> Path:
     text = json.dumps(spec, indent=1)
     target = spec_dir / "kernel.json"
     if not target.exists() or target.read_text() != text:
-        tmp = spec_dir / f".kernel.json.{os.getpid()}"
-        tmp.write_text(text)
+        # a name of its own per call: worker threads of one process start kernels at the same time
+        fd, tmp = tempfile.mkstemp(dir=spec_dir, prefix=".kernel.json.")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     return kernels
 
