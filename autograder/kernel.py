@@ -6,6 +6,7 @@ import ast
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 import uuid
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 
+import zmq
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 from nbformat.v4 import output_from_msg
@@ -24,6 +26,19 @@ from .settings import RELOADED_MODULES, TRUSTED_MODULES, GradingOptions
 #: First uid of the unprivileged users the kernels run as (one per concurrent kernel, so RLIMIT_NPROC counts
 #: only that kernel's processes).
 UID_BASE = 61000
+#: Seconds to wait for a killed kernel process to exit.
+KILL_WAIT = 10.0
+
+
+def _zmq_context() -> zmq.Context:
+    """The one ZeroMQ context of all grading kernels and clients.
+
+    jupyter_client otherwise creates a context per KernelManager and per client; a context dropped
+    with a socket still open (e.g. after a failed start) is destroyed by the garbage collector, whose
+    Context.__del__ -> term() then waits forever for that socket: a later batch hung that way. The
+    shared context is never terminated by the grader; every socket is closed explicitly in stop().
+    """
+    return zmq.Context.instance()
 
 
 class KernelStopped(Exception):
@@ -185,16 +200,21 @@ class GradingKernel:
         kernels = sandbox.install_kernelspec(self.options.workspace / "jupyter")
         ksm = KernelSpecManager(kernel_dirs=[str(kernels)], ensure_native_kernel=False)
         km = KernelManager(kernel_name=sandbox.KERNEL_NAME, kernel_spec_manager=ksm,
-                           transport="ipc", ip=str(ipc_dir / "k"))
+                           transport="ipc", ip=str(ipc_dir / "k"), context=_zmq_context())
         km.connection_file = str(ipc_dir / "kernel.json")
         env = {k: v for k, v in os.environ.items()}
         env["AG_SANDBOX_CONFIG"] = str(config_path)
         self.log = open(self.run_dir / "kernel.log", "wb")
-        km.start_kernel(env=env, stdout=self.log, stderr=self.log)
+        # stored BEFORE starting: start_kernel may launch the process and then fail (e.g. connecting its
+        # control socket), and stop() must still kill that process and close what was opened
         self.km = km
-        kc = km.client()
-        kc.start_channels()
-        self.kc = kc
+        try:
+            km.start_kernel(env=env, stdout=self.log, stderr=self.log)
+            self.kc = km.client(context=_zmq_context())
+            self.kc.start_channels()
+        except Exception as err:  # noqa: BLE001 - e.g. ZMQError; stop() (in __enter__) cleans up
+            raise KernelStopped("error", f"the grading kernel did not start: {err!r}; {self.log_tail()}") from None
+        kc = self.kc
         try:
             kc.wait_for_ready(timeout=self.limits.startup_timeout)
         except RuntimeError as err:
@@ -217,7 +237,26 @@ class GradingKernel:
         except OSError:
             return ""
 
+    def _kill_process(self) -> None:
+        """SIGKILL the kernel's process group (bwrap or the launcher) and reap it, waiting at most KILL_WAIT."""
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if proc is None:
+            return
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # started with start_new_session: its own group
+            except OSError:
+                try:
+                    proc.kill()
+                except OSError:
+                    pass
+        try:
+            proc.wait(timeout=KILL_WAIT)
+        except Exception:  # noqa: BLE001 - the cgroup removal below kills what is left
+            pass
+
     def stop(self) -> None:
+        """Release everything start() acquired, whatever state it reached; every step is bounded in time."""
         if self.kc is not None:
             try:
                 self.kc.stop_channels()
@@ -229,8 +268,9 @@ class GradingKernel:
                     self.km.shutdown_kernel(now=True)
             except Exception:
                 pass
+            self._kill_process()  # shutdown_kernel may have failed before killing (it interrupts first)
             try:
-                self.km.cleanup_resources()
+                self.km.cleanup_resources()  # closes the control socket, removes the connection file
             except Exception:
                 pass
         sandbox.remove_cgroup(self.cgroup)

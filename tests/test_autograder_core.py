@@ -129,3 +129,49 @@ def test_refuses_without_sandbox(course, tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "BWRAP", "bwrap-does-not-exist")
     with pytest.raises(core.SandboxUnavailable, match="--unsafe"):
         grade_submissions("toy", tmp_path, workspace=tmp_path / "ws", course_root=course)
+
+
+def test_failed_kernel_start_releases_everything(course, tmp_path, monkeypatch):
+    """When a kernel start fails after its process was launched (as `ZMQError: File name too long` did when
+    connecting the control socket), does that student get `error`, the batch finish, the launched process die,
+    and the NEXT batch in the same process grade normally? (It used to hang: the failed start left a socket open
+    in the KernelManager's own zmq context, and the garbage collector's Context.term() then waited forever.)"""
+    import gc
+    import threading
+
+    import zmq
+    from jupyter_client.connect import ConnectionFileMixin
+
+    original = ConnectionFileMixin._create_connected_socket
+    launched = []
+
+    def fail_once(self, channel, identity=None):
+        if channel == "control" and not launched:
+            launched.append(self.provisioner.process)
+            sock = self.context.socket(zmq.DEALER)  # left open, as the real failure left it
+            sock.connect("ipc://" + "x" * 200)  # raises ZMQError: File name too long
+        return original(self, channel, identity)
+
+    monkeypatch.setattr(ConnectionFileMixin, "_create_connected_socket", fail_once)
+    sub = tmp_path / "submitted"
+    for student in ("alice", "bob"):
+        toy.write_submitted(sub, student, toy.submission(course))
+    first = {r.student: r for r in grade_submissions("toy", sub, workers=1, workspace=tmp_path / "ws1",
+                                                     course_root=course, limits=LIMITS)}
+    assert len(launched) == 1 and launched[0].poll() is not None, "the launched kernel process was left running"
+    failed = [r for r in first.values() if r.outcome == "error"]
+    assert len(failed) == 1 and "did not start" in failed[0].detail and "File name too long" in failed[0].detail
+    assert [r.score for r in first.values() if r.outcome == "graded"] == [6]
+
+    done: list = []
+
+    def next_batch():
+        gc.collect()  # what used to hang: destroying the dropped context with its socket still open
+        done.extend(grade_submissions("toy", sub, workers=2, workspace=tmp_path / "ws2", course_root=course,
+                                      limits=LIMITS))
+
+    thread = threading.Thread(target=next_batch, daemon=True)
+    thread.start()
+    thread.join(timeout=240)
+    assert not thread.is_alive(), "the next batch hung after a failed kernel start"
+    assert [(r.outcome, r.score) for r in done] == [("graded", 6), ("graded", 6)]
