@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -28,6 +29,14 @@ from .settings import RELOADED_MODULES, TRUSTED_MODULES, GradingOptions
 UID_BASE = 61000
 #: Seconds to wait for a killed kernel process to exit.
 KILL_WAIT = 10.0
+#: Where each kernel's private ipc folder (sockets + connection file) is made: a short path, because a unix
+#: socket path is limited to 107 bytes and a deep workspace made the kernel fail with "File name too long".
+IPC_PARENT = "/tmp"
+
+
+def private_ipc_dir() -> Path:
+    """A new folder /tmp/ag-XXXXXXXX (mode 0700) for one kernel's sockets; GradingKernel.stop() removes it."""
+    return Path(tempfile.mkdtemp(prefix="ag-", dir=IPC_PARENT))
 
 
 def _zmq_context() -> zmq.Context:
@@ -138,6 +147,7 @@ class GradingKernel:
         self.input_dir = Path(input_dir)
         self.hide = hide
         self.km: KernelManager | None = None
+        self.ipc_dir: Path | None = None
         self.kc = None
         self.cgroup = None
         self.received = 0
@@ -189,8 +199,8 @@ class GradingKernel:
 
     def start(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        ipc_dir = self.run_dir / "ipc"
-        ipc_dir.mkdir(exist_ok=True)
+        # not under run_dir: the workspace path may be long; the sandbox binds this folder at the same path
+        self.ipc_dir = ipc_dir = private_ipc_dir()
         (self.run_dir / "conf").mkdir(exist_ok=True)
         if not self.options.unsafe:
             self.cgroup = sandbox.make_pids_cgroup(f"{os.getpid()}-{uuid.uuid4().hex[:8]}", self.limits.max_tasks)
@@ -222,7 +232,7 @@ class GradingKernel:
         if os.geteuid() == 0 and not self.options.unsafe:
             # sockets are bound: the kernel may no longer create files in the host folder
             os.chown(ipc_dir, 0, 0)
-            os.chmod(ipc_dir, 0o755)
+            os.chmod(ipc_dir, 0o700)
         ex = self.execute(guard_source(TRUSTED_MODULES, RELOADED_MODULES), silent=True, store_history=False,
                           timeout=self.limits.startup_timeout)
         if ex.status != "ok":
@@ -274,6 +284,8 @@ class GradingKernel:
             except Exception:
                 pass
         sandbox.remove_cgroup(self.cgroup)
+        if self.ipc_dir is not None:
+            shutil.rmtree(self.ipc_dir, ignore_errors=True)
         try:
             self.log.close()
         except Exception:

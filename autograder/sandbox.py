@@ -121,11 +121,14 @@ def remove_cgroup(group: Path | None) -> None:
 # ---------------------------------------------------------------- bwrap command line
 
 def _parents_under(path: str, covers: list[str]) -> list[str]:
-    """Ancestors of path that lie inside one of the tmpfs mounts `covers` (bwrap would create them mode 0700)."""
+    """Ancestors of path strictly inside one of the tmpfs mounts `covers` (bwrap would create them mode 0700).
+
+    The mount points themselves exist already (e.g. /tmp, whose 1777 mode must stay).
+    """
     out = []
     parent = os.path.dirname(path.rstrip("/"))
     while parent not in ("", "/"):
-        if any(parent == c or parent.startswith(c.rstrip("/") + "/") for c in covers):
+        if any(parent.startswith(c.rstrip("/") + "/") for c in covers):
             out.append(parent)
         parent = os.path.dirname(parent)
     return out[::-1]

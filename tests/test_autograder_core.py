@@ -175,3 +175,30 @@ def test_failed_kernel_start_releases_everything(course, tmp_path, monkeypatch):
     thread.join(timeout=240)
     assert not thread.is_alive(), "the next batch hung after a failed kernel start"
     assert [(r.outcome, r.score) for r in done] == [("graded", 6), ("graded", 6)]
+
+
+def test_long_workspace_path(course, tmp_path, monkeypatch):
+    """With a workspace path of 150+ characters, are the kernels' ipc sockets still short enough (unix socket
+    paths are limited to 107 bytes; this used to be `ZMQError: File name too long` and outcome `error`), and is
+    each kernel's private /tmp/ag-* folder removed afterwards?"""
+    from autograder import kernel
+
+    made = []
+
+    def spy():
+        folder = kernel_private_ipc_dir()
+        made.append(folder)
+        return folder
+
+    kernel_private_ipc_dir = kernel.private_ipc_dir
+    monkeypatch.setattr(kernel, "private_ipc_dir", spy)
+    ws = tmp_path / ("long-workspace-" + "w" * 150)
+    assert len(str(ws)) > 150
+    sub = tmp_path / "submitted"
+    toy.write_submitted(sub, "alice", toy.submission(course))
+    toy.write_submitted(sub, "bob", toy.submission(course, toy.PARTIAL))
+    res = {r.student: r for r in grade_submissions("toy", sub, workers=2, workspace=ws, course_root=course,
+                                                   limits=LIMITS)}
+    assert (res["alice"].outcome, res["alice"].score) == ("graded", 6), res["alice"].detail
+    assert (res["bob"].outcome, res["bob"].score) == ("graded", 3), res["bob"].detail
+    assert len(made) == 2 and all(len(str(f)) < 40 and not f.exists() for f in made)
