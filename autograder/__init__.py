@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["grade_submissions", "StudentResult", "OUTCOMES"]
+__all__ = ["grade_submissions", "StudentResult", "OUTCOMES", "DataNotReady"]
 
 
 def __getattr__(name):  # lazy: the kernelspec runs autograder/sandbox.py without importing nbgrader

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="address space per kernel in GiB (TensorFlow needs 3-4)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    from .core import SandboxUnavailable, grade_submissions
+    from .core import DataNotReady, SandboxUnavailable, grade_submissions
     from .report import summary_table
     from .settings import default_workspace
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         results = grade_submissions(args.assignment, args.submissions, workers=args.workers,
                                     workspace=args.workspace, unsafe=args.unsafe, course_root=args.course_root,
                                     limits=limits, progress=not args.no_progress)
-    except SandboxUnavailable as err:
+    except (SandboxUnavailable, DataNotReady) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except FileNotFoundError as err:

@@ -18,14 +18,53 @@ from .feedback import write_feedback
 from .grader import GradedNotebook, grade_notebook
 from .intake import Submission, collect, import_submission
 from .report import OUTCOMES, StudentResult, save_result, summary_table, write_csv
-from .settings import COURSE_ROOT, GradingOptions, Limits, default_workspace
+from .settings import COURSE_ROOT, GradingOptions, Limits, data_env, default_workspace
 from .template import load_template
 
-__all__ = ["grade_submissions", "StudentResult", "OUTCOMES", "SandboxUnavailable"]
+__all__ = ["grade_submissions", "StudentResult", "OUTCOMES", "SandboxUnavailable", "DataNotReady"]
 
 
 class SandboxUnavailable(RuntimeError):
     """Bubblewrap cannot run here and --unsafe was not given."""
+
+
+class DataNotReady(RuntimeError):
+    """The data an assignment declares cannot be prepared; raised before any submission is graded."""
+
+
+def warm_data(template, options: GradingOptions, progress: bool = False) -> dict:
+    """Prepare the data the assignment declares, OUTSIDE the sandbox, before any kernel starts.
+
+    The source notebook's metadata lists it (`"lstm_course": {"data": ["imdb"]}`); the kernels see the
+    cache read-only (and run as another user), so without this every kernel would parse IMDB again
+    (20-30 s) or fail. Warms exactly the mirror and cache the kernels get (settings.data_env).
+    """
+    if not template.data:
+        return {}
+    from lstm_course import download  # looked up at call time (tests replace warm_cache)
+    from lstm_course.config import DataError
+
+    env = data_env(options.extra_env)
+    where = f"solutions/{template.assignment}/{template.notebook}.ipynb metadata lstm_course.data"
+    if progress:
+        print(f"preparing the data of {template.assignment}: {', '.join(template.data)} "
+              f"(cache {env['LSTM_COURSE_CACHE']})", file=sys.stderr)
+    try:
+        files = download.warm_cache(template.data, mirror=env.get("LSTM_COURSE_DATA"),
+                                    cache=env["LSTM_COURSE_CACHE"], progress=progress)
+    except (DataError, ValueError) as err:
+        raise DataNotReady(f"assignment {template.assignment!r} needs the data {template.data} ({where}), which "
+                           f"cannot be prepared, so nobody was graded: {err}") from err
+    if os.geteuid() == 0 and not options.unsafe:  # the kernels run as another user: they need o+r
+        for path in (p for p in (files or {}).values() if p is not None):
+            mode = Path(path).stat().st_mode
+            if not mode & 0o004:
+                try:
+                    os.chmod(path, mode | 0o044)  # e.g. a 0600 file written by an older version
+                except OSError as err:
+                    raise DataNotReady(f"the grading kernels (another user) cannot read {path}: make it readable "
+                                       f"by others (chmod o+r): {err}") from err
+    return files
 
 
 def _ensure_path() -> None:
@@ -103,6 +142,7 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
     ws = options.workspace
     ws.mkdir(parents=True, exist_ok=True)
     template = load_template(options.course_root, assignment)
+    warm_data(template, options, progress)  # before any kernel starts: they see the cache read-only
     subs = collect(Path(submissions), assignment, ws / "staging" / assignment)
     subs = [import_submission(s, ws / "submitted", assignment) for s in subs]
     hide = _hidden_paths(options, Path(submissions))

@@ -22,7 +22,7 @@ from nbformat.v4 import output_from_msg
 
 from . import sandbox
 from .guard import guard_source
-from .settings import RELOADED_MODULES, TRUSTED_MODULES, GradingOptions
+from .settings import RELOADED_MODULES, TRUSTED_MODULES, GradingOptions, data_env
 
 #: First uid of the unprivileged users the kernels run as (one per concurrent kernel, so RLIMIT_NPROC counts
 #: only that kernel's processes).
@@ -170,15 +170,9 @@ class GradingKernel:
         if unsafe:
             env["TMPDIR"] = str(self.run_dir / "tmp")
             (self.run_dir / "tmp").mkdir(exist_ok=True)
-        read_only = [sys.prefix, sys.base_prefix, str(opts.course_root / "lstm_course")]
-        for var in ("LSTM_COURSE_DATA", "LSTM_COURSE_CACHE"):
-            if os.environ.get(var):
-                env[var] = os.environ[var]
-                read_only.append(os.environ[var])
-        if "LSTM_COURSE_CACHE" not in env:
-            cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lstm_course"
-            env["LSTM_COURSE_CACHE"] = str(cache)
-            read_only.append(str(cache))
+        data = data_env(opts.extra_env)  # the mirror and the cache the grader warmed, read-only in the sandbox
+        env.update(data)
+        read_only = [sys.prefix, sys.base_prefix, str(opts.course_root / "lstm_course"), *data.values()]
         env.update(opts.extra_env)
         mpl = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                                                       / "matplotlib")

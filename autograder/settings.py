@@ -51,3 +51,25 @@ class GradingOptions:
     limits: Limits = field(default_factory=Limits)
     unsafe: bool = False
     extra_env: dict = field(default_factory=dict)
+
+
+#: The course package's data settings passed on to (and bound read-only into) every grading kernel.
+DATA_VARS = ("LSTM_COURSE_DATA", "LSTM_COURSE_CACHE")
+
+
+def data_env(extra_env: dict) -> dict[str, str]:
+    """LSTM_COURSE_DATA and LSTM_COURSE_CACHE as the grading kernels see them.
+
+    `extra_env` wins over this process's environment; the cache defaults like
+    lstm_course.config.cache_dir ($XDG_CACHE_HOME/lstm_course, else ~/.cache/lstm_course).
+    The grader warms exactly this cache before the kernels start.
+    """
+    env = {}
+    for var in DATA_VARS:
+        value = str(extra_env.get(var, os.environ.get(var, ""))).strip()
+        if value:
+            env[var] = value
+    if "LSTM_COURSE_CACHE" not in env:
+        base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+        env["LSTM_COURSE_CACHE"] = str(Path(base) / "lstm_course")
+    return env

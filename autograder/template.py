@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -36,6 +36,9 @@ class Template:
     assignment: str
     notebook: str
     cells: list[TemplateCell]
+    #: Data the assignment loads (source notebook metadata "lstm_course": {"data": [...]}), e.g. ["imdb"]:
+    #: the grader prepares it (lstm_course.download.warm_cache) before any kernel starts.
+    data: list[str] = field(default_factory=list)
 
     def by_id(self) -> dict[str, TemplateCell]:
         return {c.grade_id: c for c in self.cells}
@@ -89,4 +92,7 @@ def load_template(course_root: Path, assignment: str) -> Template:
         points = float(meta.get("points", 0) or 0) if kind in ("test", "manual", "task") else 0.0
         cells.append(TemplateCell(meta["grade_id"], cell.cell_type, kind, points, cell.source,
                                   rcell.source, copy.deepcopy(dict(cell.metadata))))
-    return Template(assignment, path.stem, cells)
+    data = nb.metadata.get("lstm_course", {}).get("data", [])
+    if not isinstance(data, list) or not all(isinstance(name, str) for name in data):
+        raise ValueError(f"{path}: metadata lstm_course.data must be a list of data names, got {data!r}")
+    return Template(assignment, path.stem, cells, list(data))

@@ -17,7 +17,8 @@ from .config import CorruptArchiveError, atomic_write, cache_dir, warn_not_cache
 from .download import fetch, locate, sha256sum
 
 __all__ = [
-    "EXPECTED_COUNTS", "ImdbData", "clean_review", "imdb_subset", "load_imdb", "parse_imdb_archive", "source_sha256",
+    "EXPECTED_COUNTS", "ImdbData", "clean_review", "imdb_subset", "load_imdb", "parse_imdb_archive", "parsed_cache_file",
+    "source_sha256",
 ]
 
 #: Reviews per folder of the Large Movie Review Dataset v1.0; load_imdb checks them.
@@ -177,6 +178,12 @@ def source_sha256(mirror: str | os.PathLike | None = None, cache: str | os.PathL
     """The sha256 of the IMDB archive that load_imdb would read, when known without reading it."""
     found = locate("imdb", mirror=mirror, cache=cache)
     return found[1] if found else None
+
+
+def parsed_cache_file(mirror: str | os.PathLike | None = None, cache: str | os.PathLike | None = None) -> Path | None:
+    """The parsed cache file load_imdb reads for this mirror and cache (None if the archive's sha256 is unknown)."""
+    sha = source_sha256(mirror, cache)
+    return None if sha is None else _parsed_file(cache_dir(cache), sha)
 
 
 def _read_parsed(folder: Path, sha: str | None) -> ImdbData | None:

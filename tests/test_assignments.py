@@ -17,6 +17,7 @@ import pytest
 from make_submissions import ASSIGNMENTS, CRAFTED, EXPECTED, MAX_AUTO, submissions, write_submissions
 
 MANUAL = {"lstm_vs_gru": 2, "char_generation": 2}
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_every_assignment_has_expectations():
@@ -36,16 +37,46 @@ def test_crafted_edits_apply(assignment):
     assert subs["reference"] is not subs["blank"]
 
 
+#: What each kind of call in a solution notebook loads (the names of lstm_course.download.warm_cache).
+LOADERS = {
+    r"load_imdb\(|load_imdb_sequences\(": "imdb",
+    r"load_heart_of_darkness\(|fetch\([\"']heart_of_darkness[\"']": "heart_of_darkness",
+    r"load_tiny_shakespeare\(|fetch\([\"']tiny_shakespeare[\"']": "tiny_shakespeare",
+    r"load_glove\(": "glove",
+}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solutions_declare_the_data_they_load(assignment):
+    """Does each source notebook's metadata (`"lstm_course": {"data": [...]}`) list exactly the data its code
+    loads? The grader prepares exactly that before the sandboxed kernels start (they see the cache read-only)."""
+    import re
+
+    import nbformat
+
+    from autograder.template import load_template
+    from lstm_course import download
+
+    nb = nbformat.read(REPO / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    used = {name for pattern, name in LOADERS.items() if re.search(pattern, code)}
+    assert "data" in nb.metadata.get("lstm_course", {}), "no lstm_course.data in the notebook metadata"
+    declared = load_template(REPO, assignment).data
+    assert set(declared) == used, f"declared {declared}, the code loads {sorted(used)}"
+    assert all(name in download.RESOURCES or name in download.PACKAGED for name in declared)
+    release = nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+    assert release.metadata.get("lstm_course") == nb.metadata["lstm_course"], "run `make exercises`"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_grades(assignment, tmp_path, session_cache, request):
+def test_grades(assignment, tmp_path, session_cache):
     """Does every submission of the assignment get exactly its expected autograded score?"""
     autograder = pytest.importorskip("autograder")
-    if assignment in ("lstm_vs_gru", "imdb_sentiment"):
-        request.getfixturevalue("imdb_data")  # parse IMDB once into the session cache the kernels share
-    # the sandbox mounts the cache read-only and runs the kernel as another user: make the files readable
-    for path in [session_cache, *session_cache.rglob("*")]:
-        path.chmod(path.stat().st_mode | (0o755 if path.is_dir() else 0o644))
+    # The grader itself prepares the data the assignment declares (parsed IMDB ...) in the session cache, which
+    # the sandbox mounts read-only for kernels running as another user; the package writes its files 0644, but
+    # pytest makes its folders 0700: let that user in.
+    session_cache.chmod(0o755)
     subs = write_submissions(assignment, tmp_path / "submissions")
     env = {"LSTM_COURSE_CACHE": str(session_cache)}
     if os.environ.get("LSTM_COURSE_DATA"):

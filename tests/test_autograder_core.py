@@ -202,3 +202,83 @@ def test_long_workspace_path(course, tmp_path, monkeypatch):
     assert (res["alice"].outcome, res["alice"].score) == ("graded", 6), res["alice"].detail
     assert (res["bob"].outcome, res["bob"].score) == ("graded", 3), res["bob"].detail
     assert len(made) == 2 and all(len(str(f)) < 40 and not f.exists() for f in made)
+
+
+def _course_needing(course: Path, target: Path, data: list) -> Path:
+    """A copy of the toy course whose source notebook declares `data` in its metadata."""
+    import nbformat
+    shutil.copytree(course, target)
+    path = target / "solutions" / "toy" / "toy.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata["lstm_course"] = {"data": data}
+    nbformat.write(nb, str(path))
+    return target
+
+
+def test_grader_warms_the_declared_data_once(course, tmp_path, monkeypatch):
+    """With an empty cache folder, does grading prepare the declared data once, OUTSIDE the sandbox and before
+    the kernels start (they see the cache read-only): the parsed IMDB file exists afterwards, mode 0644?"""
+    import hashlib
+    import os
+    import stat
+
+    from test_imdb import TINY_COUNTS, make_archive
+
+    from lstm_course import download, imdb
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    archive = make_archive(mirror / "aclImdb_v1_text.tar.gz")  # a tiny IMDB in the official layout
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    monkeypatch.setitem(download.RESOURCES, "imdb", download.Resource(
+        url="https://example.invalid/aclImdb_v1.tar.gz", filename="aclImdb_v1.tar.gz", sha256="f" * 64, size=1,
+        mirror_filename="aclImdb_v1_text.tar.gz", mirror_sha256=sha))
+    monkeypatch.setattr(imdb, "EXPECTED_COUNTS", TINY_COUNTS)
+    calls = []
+    real_warm = download.warm_cache
+
+    def spy(names, **kw):
+        calls.append((list(names), kw))
+        return real_warm(names, **kw)
+
+    monkeypatch.setattr(download, "warm_cache", spy)
+    cache = tmp_path / "cache"
+    needing = _course_needing(course, tmp_path / "course", ["imdb"])
+    sub = tmp_path / "submitted"
+    toy.write_submitted(sub, "alice", toy.submission(needing))
+    toy.write_submitted(sub, "bob", toy.submission(needing))
+    old = os.umask(0o022)
+    try:
+        res = grade_submissions("toy", sub, workers=2, workspace=tmp_path / "ws", course_root=needing,
+                                limits=LIMITS, extra_env={"LSTM_COURSE_DATA": str(mirror),
+                                                          "LSTM_COURSE_CACHE": str(cache)})
+    finally:
+        os.umask(old)
+    assert [(r.outcome, r.score) for r in res] == [("graded", 6), ("graded", 6)]
+    assert len(calls) == 1 and calls[0][0] == ["imdb"]
+    assert calls[0][1]["cache"] == str(cache) and calls[0][1]["mirror"] == str(mirror)
+    parsed = cache / f"imdb-{sha[:16]}-v{imdb.FORMAT_VERSION}.npz"
+    assert parsed.is_file() and stat.S_IMODE(parsed.stat().st_mode) == 0o644
+
+
+def test_unavailable_data_stops_before_grading(course, tmp_path, monkeypatch, capsys):
+    """When the declared data cannot be had (no mirror file, offline), does grading stop BEFORE anyone is graded,
+    with the loader's message (the URL and LSTM_COURSE_DATA), in Python and on the command line (exit 2)?"""
+    from autograder import DataNotReady
+    from autograder.__main__ import main
+
+    needing = _course_needing(course, tmp_path / "course", ["imdb"])
+    empty_mirror = tmp_path / "mirror"
+    empty_mirror.mkdir()
+    monkeypatch.setenv("LSTM_COURSE_DATA", str(empty_mirror))
+    monkeypatch.setenv("LSTM_COURSE_CACHE", str(tmp_path / "cache"))
+    sub = tmp_path / "submitted"
+    toy.write_submitted(sub, "alice", toy.submission(needing))
+    ws = tmp_path / "ws"
+    with pytest.raises(DataNotReady, match="LSTM_COURSE_DATA") as err:
+        grade_submissions("toy", sub, workspace=ws, course_root=needing, limits=LIMITS)
+    assert "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz" in str(err.value)
+    assert "nobody was graded" in str(err.value)
+    assert not (ws / "results").exists() and not (ws / "submitted").exists()
+    code = main(["toy", str(sub), "--workspace", str(ws), "--course-root", str(needing), "--no-progress"])
+    assert code == 2 and "LSTM_COURSE_DATA" in capsys.readouterr().err

@@ -238,3 +238,11 @@ def test_read_only_cache_with_mirror_needs_no_write(demo, tmp_path, monkeypatch,
     offline(monkeypatch)
     assert download.fetch("demo", mirror=mirror, cache=blocker / "cache") == mirror / "demo_mirror.bin"
     assert not [w for w in recwarn if issubclass(w.category, CacheNotWritableWarning)]
+
+
+def test_warm_cache(mirror_folder, tmp_path):
+    """Does warm_cache prepare a file and the packaged GloVe, return what the loaders will read, refuse unknown names?"""
+    ready = download.warm_cache(["heart_of_darkness", "glove"], mirror=mirror_folder, cache=tmp_path / "cache")
+    assert ready == {"heart_of_darkness": mirror_folder / "heart_of_darkness_pg526.txt", "glove": None}
+    with pytest.raises(ValueError, match="unknown data"):
+        download.warm_cache(["imbd"])
