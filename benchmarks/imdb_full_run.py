@@ -58,49 +58,30 @@ def run_slides(
     epochs: int, batch_size: int, seed: int,
 ) -> dict[str, Any]:
     """Train the slides' model for `epochs` epochs on all training rows; test accuracy after the last one."""
-    history: dict[str, list[float]] = {"loss": [], "accuracy": [], "wall_seconds": [], "cpu_seconds": []}
     clock = Clock()
+    train: dict = {}
+
+    def epoch_done(history: dict[str, list[float]]) -> None:
+        history.setdefault("wall_seconds", [])
+        history.setdefault("cpu_seconds", [])
+        _epoch_done(history, clock)
+        if len(history["loss"]) == epochs:  # training ends here; the test evaluation is not timed
+            train.update(clock.summary())
+
     if framework == "keras":
         import keras
 
         keras.utils.set_random_seed(seed)
         model = im.build_keras_classifier("single", vocab_size=10_000, embed_dim=32, units=32, seq_len=x_train.shape[1])
-        for _ in range(epochs):
-            h = model.fit(x_train, y_train.astype("float32"), batch_size=batch_size, epochs=1, shuffle=True, verbose=0)
-            history["loss"].append(float(h.history["loss"][-1]))
-            history["accuracy"].append(float(h.history["accuracy"][-1]))
-            _epoch_done(history, clock)
-        train = clock.summary()
-        test_accuracy = float(model.evaluate(x_test, y_test.astype("float32"), batch_size=512, verbose=0)[1])
     else:
         import torch
 
         torch.manual_seed(seed)
         model = im.build_torch_classifier("single", vocab_size=10_000, embed_dim=32, units=32)
-        # the same optimiser as imdb_models' torch loop and Keras' RMSprop defaults
-        optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
-        loss_fn = torch.nn.BCEWithLogitsLoss()
-        generator = torch.Generator().manual_seed(seed)
-        xt = torch.as_tensor(x_train, dtype=torch.long)
-        yt = torch.as_tensor(y_train, dtype=torch.float32)
-        for _ in range(epochs):
-            model.train()
-            order = torch.randperm(len(xt), generator=generator)
-            total, correct = 0.0, 0
-            for i in range(0, len(xt), batch_size):
-                idx = order[i : i + batch_size]
-                optimizer.zero_grad()
-                logits = model(xt[idx])  # (batch,)
-                loss = loss_fn(logits, yt[idx])
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * len(idx)
-                correct += int(((logits.detach() > 0).float() == yt[idx]).sum())
-            history["loss"].append(total / len(xt))
-            history["accuracy"].append(correct / len(xt))
-            _epoch_done(history, clock)
-        train = clock.summary()
-        test_accuracy = im.torch_accuracy(model, x_test, y_test)
+    # imdb_models' loop: RMSprop(lr=1e-3, rho=0.9) for torch as Keras' defaults, test accuracy after the last epoch
+    result = im.train_and_evaluate(model, x_train, y_train, x_test, y_test, epochs=epochs, batch_size=batch_size,
+                                   seed=seed, on_epoch_end=epoch_done)
+    test_accuracy, history = result.test_accuracy, result.history
     total_params, trainable = im.count_params(model)
     return {
         "model": "Embedding(10000, 32) -> LSTM(32) -> Dense(1, sigmoid)",

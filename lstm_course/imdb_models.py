@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -261,12 +261,14 @@ def train_and_evaluate(
     eval_every_epoch: bool = False,
     learning_rate: float = 1e-3,
     verbose: int = 0,
+    on_epoch_end: Callable[[dict[str, list[float]]], None] | None = None,
 ) -> TrainResult:
     """Train a Keras model or a torch module on (x_train, y_train); report test accuracy, history and time.
 
     Keras models must be compiled (the builders do it). Torch modules are trained with RMSprop
     (rho=0.9 like Keras' default) and BCEWithLogitsLoss. Seeds: the caller seeds model creation;
-    `seed` fixes the shuffling of the batches.
+    `seed` fixes the shuffling of the batches. `on_epoch_end(history)` is called after each epoch's
+    training, before any test evaluation (a benchmark uses it to record clocks into `history`).
     """
     x_train = np.asarray(x_train)
     y_train = np.asarray(y_train, dtype="float32")
@@ -274,16 +276,17 @@ def train_and_evaluate(
     y_test = np.asarray(y_test, dtype="float32")
     if _is_torch(model):
         result = _train_torch(model, x_train, y_train, x_test, y_test, epochs, batch_size, seed,
-                              eval_every_epoch, learning_rate, verbose)
+                              eval_every_epoch, learning_rate, verbose, on_epoch_end)
     else:
         result = _train_keras(model, x_train, y_train, x_test, y_test, epochs, batch_size, seed,
-                              eval_every_epoch, verbose)
+                              eval_every_epoch, verbose, on_epoch_end)
     result.params, result.trainable_params = count_params(model)
     result.epochs = epochs
     return result
 
 
-def _train_keras(model, x_train, y_train, x_test, y_test, epochs, batch_size, seed, eval_every_epoch, verbose):
+def _train_keras(model, x_train, y_train, x_test, y_test, epochs, batch_size, seed, eval_every_epoch, verbose,
+                 on_epoch_end=None):
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -297,6 +300,8 @@ def _train_keras(model, x_train, y_train, x_test, y_test, epochs, batch_size, se
         seconds += time.perf_counter() - start
         history["loss"].append(float(h.history["loss"][-1]))
         history["accuracy"].append(float(h.history["accuracy"][-1]))
+        if on_epoch_end is not None:
+            on_epoch_end(history)
         if eval_every_epoch or epoch == epochs - 1:
             test_accuracy = float(model.evaluate(x_test, y_test, batch_size=512, verbose=0)[1])
             if eval_every_epoch:
@@ -321,7 +326,7 @@ def torch_accuracy(model, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -
 
 
 def _train_torch(model, x_train, y_train, x_test, y_test, epochs, batch_size, seed, eval_every_epoch,
-                 learning_rate, verbose):
+                 learning_rate, verbose, on_epoch_end=None):
     import torch
 
     generator = torch.Generator().manual_seed(seed)
@@ -351,6 +356,8 @@ def _train_torch(model, x_train, y_train, x_test, y_test, epochs, batch_size, se
         seconds += time.perf_counter() - start
         history["loss"].append(total_loss / len(xt))
         history["accuracy"].append(correct / len(xt))
+        if on_epoch_end is not None:
+            on_epoch_end(history)
         if eval_every_epoch or epoch == epochs - 1:
             test_accuracy = torch_accuracy(model, x_test, y_test)
             if eval_every_epoch:

@@ -124,6 +124,28 @@ def test_train_and_evaluate_result_fields():
     assert result.train_seconds > 0 and result.framework == "keras" and result.epochs == 2
 
 
+@pytest.mark.parametrize("framework", ["keras", "torch"])
+def test_on_epoch_end_sees_each_epoch_before_evaluation(framework):
+    """Is on_epoch_end called once per epoch with the history so far, and can it add keys that are kept?"""
+    keras.utils.set_random_seed(0)
+    torch.manual_seed(0)
+    if framework == "keras":
+        model = im.build_keras_classifier("single", VOCAB, DIM, UNITS, seq_len=STEPS)
+    else:
+        model = im.build_torch_classifier("single", VOCAB, DIM, UNITS)
+    x, y = _data()
+    seen: list[tuple[int, int]] = []
+
+    def record(history):
+        seen.append((len(history["loss"]), len(history.get("test_accuracy", []))))
+        history.setdefault("marks", []).append(len(history["loss"]))
+
+    result = im.train_and_evaluate(model, x, y, x, y, epochs=2, batch_size=8, eval_every_epoch=True,
+                                   on_epoch_end=record)
+    assert seen == [(1, 0), (2, 1)]  # called after training an epoch, before that epoch's test evaluation
+    assert result.history["marks"] == [1, 2]
+
+
 def test_wrong_embedding_shape_is_an_error():
     """Is an embedding matrix of the wrong shape refused?"""
     with pytest.raises(ValueError, match="embedding_matrix"):
