@@ -136,6 +136,18 @@ class OutputCollector:
         return [from_dict(o) for o in self.outputs]
 
 
+def helper_package_dir() -> Path:
+    """The folder the kernels import `lstm_course` from: where this Python finds it (an editable install
+    points into the repository, which the sandbox hides), not necessarily `<course root>/lstm_course`."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("lstm_course")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the helper package lstm_course is not installed in the grader's environment: "
+                           "run `pip install -e .` in the course repository (or `make venv`)")
+    return Path(list(spec.submodule_search_locations)[0]).resolve()
+
+
 class GradingKernel:
     """A kernel started for one student's notebook; use as a context manager."""
 
@@ -172,7 +184,7 @@ class GradingKernel:
             (self.run_dir / "tmp").mkdir(exist_ok=True)
         data = data_env(opts.extra_env)  # the mirror and the cache the grader warmed, read-only in the sandbox
         env.update(data)
-        read_only = [sys.prefix, sys.base_prefix, str(opts.course_root / "lstm_course"), *data.values()]
+        read_only = [sys.prefix, sys.base_prefix, str(helper_package_dir()), *data.values()]
         env.update(opts.extra_env)
         mpl = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                                                       / "matplotlib")

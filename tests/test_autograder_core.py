@@ -282,3 +282,20 @@ def test_unavailable_data_stops_before_grading(course, tmp_path, monkeypatch, ca
     assert not (ws / "results").exists() and not (ws / "submitted").exists()
     code = main(["toy", str(sub), "--workspace", str(ws), "--course-root", str(needing), "--no-progress"])
     assert code == 2 and "LSTM_COURSE_DATA" in capsys.readouterr().err
+
+
+def test_kernels_import_the_helper_package_wherever_it_is_installed(course, tmp_path):
+    """Can sandboxed student code import lstm_course when the course root is not the repository?
+
+    The toy course lives in a temporary folder without lstm_course/, the repository (which the sandbox hides)
+    holds the editable install: the kernel must still see the package, read-only."""
+    assert not (course / "lstm_course").exists()
+    answers = {**toy.HONEST, "add_answer": "import lstm_course.params\n"
+               "assert lstm_course.params.count_lstm_params(2, 3) == 4 * 2 * (2 + 3) + 4 * 2\n"
+               "def add(a, b):\n    return a + b"}
+    sub = tmp_path / "submitted"
+    toy.write_submitted(sub, "helen", toy.submission(course, answers))
+    (result,) = grade_submissions("toy", sub, workers=1, workspace=tmp_path / "ws", course_root=course, limits=LIMITS)
+    assert (result.outcome, result.score) == ("graded", 6), result.detail
+    graded = next((tmp_path / "ws" / "autograded" / "helen").rglob("*.ipynb")).read_text()
+    assert "ModuleNotFoundError" not in graded
