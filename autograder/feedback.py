@@ -11,6 +11,8 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from lstm_course.framework_logs import strip_notebook_logs
+
 from .template import Template
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -99,6 +101,7 @@ def write_feedback(path: Path, graded: nbformat.NotebookNode | None, template: T
         nb = nbformat.v4.new_notebook()
     else:
         nb = redact(graded, template, tests)
+        strip_notebook_logs(nb)  # TensorFlow's C++ start-up lines are noise to a student
     nb.cells.insert(0, summary_cell(student, template.assignment, score, max_score, outcome, detail, tests))
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     path.parent.mkdir(parents=True, exist_ok=True)
