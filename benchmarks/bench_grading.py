@@ -4,7 +4,9 @@
     .venv/bin/python benchmarks/bench_grading.py --course real           # the four real assignments
     .venv/bin/python benchmarks/bench_grading.py --course toy --students 20 --workers 2 --repeat 3
 
-Submissions are the instructor's notebooks themselves (every test passes), copied per student.
+Submissions are the released notebooks with every answer cell filled in from the reference solution
+(tests/make_submissions.py), so every autograded test passes; a run that scores less stops with an error,
+since its timings would be meaningless.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 REAL = ("lstm_vs_gru", "imdb_sentiment", "char_generation", "lstm_cell")
+
+sys.path.insert(0, str(ROOT / "tests"))
+import make_submissions  # noqa: E402
+import nbformat  # noqa: E402
 
 from autograder import grade_submissions  # noqa: E402
 from autograder.settings import Limits  # noqa: E402
@@ -56,13 +62,22 @@ def run_nbgrader(course: Path, *args: str) -> float:
     return time.perf_counter() - start
 
 
+def expected_score(a: str) -> float | None:
+    """The autograded score of the reference submission (None: full marks, for the toy course)."""
+    return make_submissions.EXPECTED.get(a, {}).get("reference")
+
+
+def write_reference(course: Path, a: str, folder: Path, student: str) -> None:
+    dest = folder / student / a
+    dest.mkdir(parents=True, exist_ok=True)
+    nbformat.write(make_submissions.filled(a, root=course), str(dest / f"{a}.ipynb"))
+
+
 def make_class(course: Path, names: list[str], students: int) -> Path:
     sub = course / "submitted"
     for s in range(students):
         for a in names:
-            dest = sub / f"student{s:02d}" / a
-            dest.mkdir(parents=True, exist_ok=True)
-            shutil.copy(course / "solutions" / a / f"{a}.ipynb", dest / f"{a}.ipynb")
+            write_reference(course, a, sub, f"student{s:02d}")
     return sub
 
 
@@ -71,10 +86,41 @@ def ours(course: Path, names: list[str], sub: Path, workers: int, unsafe: bool, 
     for a in names:
         results = grade_submissions(a, sub, workers=workers, workspace=ws, unsafe=unsafe, course_root=course,
                                     limits=Limits(cell_timeout=600), extra_env={"LSTM_COURSE_FAST": "1"})
-        bad = [r for r in results if r.outcome != "graded" or r.score != r.max_score]
+        want = expected_score(a)
+        bad = [r for r in results if r.outcome != "graded" or r.score != (r.max_score if want is None else want)]
         if bad:
-            print(f"  warning: {a}: {bad[:2]}")
+            raise SystemExit(f"{a}: {len(bad)} reference submissions did not get full marks, e.g. {bad[0]}")
     return time.perf_counter() - start
+
+
+def single_notebook(course: Path, names: list[str], tmp: Path, repeat: int) -> None:
+    print("\n1) grading time per notebook (fast mode, 1 worker, one student), sandbox vs --unsafe")
+    single = tmp / "single"
+    for a in names:
+        write_reference(course, a, single, "student00")
+    for a in names:
+        t_safe, t_unsafe = [], []
+        for _ in range(repeat):
+            t_unsafe.append(ours(course, [a], single, 1, True, tmp / "ws_single_u"))
+            t_safe.append(ours(course, [a], single, 1, False, tmp / "ws_single_s"))
+        s, u = statistics.median(t_safe), statistics.median(t_unsafe)
+        print(f"  {a:<16} sandbox {s:6.2f} s   unsafe {u:6.2f} s   overhead {100 * (s - u) / u:+5.1f} %"
+              f"   (runs: sandbox {', '.join(f'{t:.1f}' for t in t_safe)}; "
+              f"unsafe {', '.join(f'{t:.1f}' for t in t_unsafe)})", flush=True)
+
+
+def whole_class(course: Path, names: list[str], tmp: Path, students: int, workers: int) -> None:
+    print(f"\n2) class of {students} students x {len(names)} notebooks")
+    sub = make_class(course, names, students)
+    t_plain = 0.0
+    for a in names:
+        t_plain += run_nbgrader(course, "autograde", a, "--force")
+    t_ours = ours(course, names, sub, workers, False, tmp / "ws_class")
+    n = students * len(names)
+    print(f"  plain serial `nbgrader autograde`   {t_plain:7.1f} s  ({t_plain / n:.2f} s/notebook, no sandbox)")
+    print(f"  python -m autograder --workers {workers}    {t_ours:7.1f} s  ({t_ours / n:.2f} s/notebook, "
+          "sandboxed, feedback + CSV included)")
+    print(f"  speed-up {t_plain / t_ours:.2f}x")
 
 
 def main() -> None:
@@ -83,35 +129,20 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3, help="single-notebook timings repeated")
+    parser.add_argument("--parts", nargs="+", choices=("single", "class"), default=["single", "class"],
+                        help="1) time per notebook and sandbox overhead, 2) the class vs plain nbgrader")
+    parser.add_argument("--assignments", nargs="+", default=None, help="a subset of the course's assignments")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_grading_") as tmp:
         tmp = Path(tmp)
         course, names = make_course(args.course, tmp)
+        if args.assignments:
+            names = [a for a in names if a in args.assignments]
         print(f"course={args.course} assignments={names} students={args.students} workers={args.workers}")
-        print("\n1) grading time per notebook (fast mode, 1 worker, one student), sandbox vs --unsafe")
-        single = tmp / "single"
-        for a in names:
-            dest = single / "student00" / a
-            dest.mkdir(parents=True)
-            shutil.copy(course / "solutions" / a / f"{a}.ipynb", dest / f"{a}.ipynb")
-        for a in names:
-            t_safe, t_unsafe = [], []
-            for _ in range(args.repeat):
-                t_unsafe.append(ours(course, [a], single, 1, True, tmp / "ws_single_u"))
-                t_safe.append(ours(course, [a], single, 1, False, tmp / "ws_single_s"))
-            s, u = statistics.median(t_safe), statistics.median(t_unsafe)
-            print(f"  {a:<16} sandbox {s:6.2f} s   unsafe {u:6.2f} s   overhead {100 * (s - u) / u:+5.1f} %")
-        print(f"\n2) class of {args.students} students x {len(names)} notebooks")
-        sub = make_class(course, names, args.students)
-        t_plain = 0.0
-        for a in names:
-            t_plain += run_nbgrader(course, "autograde", a, "--force")
-        t_ours = ours(course, names, sub, args.workers, False, tmp / "ws_class")
-        n = args.students * len(names)
-        print(f"  plain serial `nbgrader autograde`   {t_plain:7.1f} s  ({t_plain / n:.2f} s/notebook, no sandbox)")
-        print(f"  python -m autograder --workers {args.workers}    {t_ours:7.1f} s  ({t_ours / n:.2f} s/notebook, "
-              "sandboxed, feedback + CSV included)")
-        print(f"  speed-up {t_plain / t_ours:.2f}x")
+        if "single" in args.parts:
+            single_notebook(course, names, tmp, args.repeat)
+        if "class" in args.parts:
+            whole_class(course, names, tmp, args.students, args.workers)
 
 
 if __name__ == "__main__":
