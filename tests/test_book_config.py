@@ -216,3 +216,15 @@ def test_release_commits_paired_notebooks_on_a_branch(tmp_path, monkeypatch):
     assert code and "".join(code[0]["source"]) == "print(1 + 1)" and code[0]["outputs"] == []
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     assert run("status", "--porcelain") == "" and run("branch", "--show-current").strip() == "main"
+
+
+def test_graded_exercises_page_lists_every_assignment():
+    """Does the graded-exercises page link each assignment's student notebook, and only existing ones?"""
+    page = (ROOT / "chapters" / "graded_exercises.md").read_text(encoding="utf-8")
+    linked = re.findall(r"\[`(\w+)`\]\(\S+/blob/main/exercises/(\w+)/(\w+)\.ipynb\)", page)
+    assert linked, "no notebook links found on the page"
+    for name, folder, notebook in linked:
+        assert name == folder == notebook, (name, folder, notebook)
+        assert (ROOT / "exercises" / folder / f"{notebook}.ipynb").is_file(), f"missing exercises/{folder}"
+    assignments = {p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name}
+    assert {name for name, _, _ in linked} == assignments
