@@ -20,6 +20,8 @@ from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 from nbformat.v4 import output_from_msg
 
+import lstm_course
+
 from . import sandbox
 from .guard import guard_source
 from .settings import RELOADED_MODULES, TRUSTED_MODULES, GradingOptions, data_env
@@ -136,18 +138,6 @@ class OutputCollector:
         return [from_dict(o) for o in self.outputs]
 
 
-def helper_package_dir() -> Path:
-    """The folder the kernels import `lstm_course` from: where this Python finds it (an editable install
-    points into the repository, which the sandbox hides), not necessarily `<course root>/lstm_course`."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("lstm_course")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the helper package lstm_course is not installed in the grader's environment: "
-                           "run `pip install -e .` in the course repository (or `make venv`)")
-    return Path(list(spec.submodule_search_locations)[0]).resolve()
-
-
 class GradingKernel:
     """A kernel started for one student's notebook; use as a context manager."""
 
@@ -184,7 +174,9 @@ class GradingKernel:
             (self.run_dir / "tmp").mkdir(exist_ok=True)
         data = data_env(opts.extra_env)  # the mirror and the cache the grader warmed, read-only in the sandbox
         env.update(data)
-        read_only = [sys.prefix, sys.base_prefix, str(helper_package_dir()), *data.values()]
+        # lstm_course from where this Python imports it: an editable install points into the repository, which
+        # the sandbox hides, so <course root>/lstm_course is not necessarily it
+        read_only = [sys.prefix, sys.base_prefix, str(Path(lstm_course.__file__).resolve().parent), *data.values()]
         env.update(opts.extra_env)
         mpl = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                                                       / "matplotlib")

@@ -4,8 +4,9 @@
 is initialised (e.g. ``I0000 00:00:... cudart_stub.cc:31] Could not find cuda drivers ...`` and
 ``WARNING: All log messages before absl::InitializeLog() is called are written to STDERR``).
 A kernel captures them like any other output of the process, so they land in executed notebooks.
-The autograder removes them from the feedback students read; the book's tests look for them on
-its pages. Everything else a notebook writes to stderr (a student's own warnings) is kept.
+The autograder removes them from the feedback students read (the book drops all stderr output
+instead, and tests/test_site.py checks its pages). Everything else a notebook writes to stderr,
+a student's own warnings for instance, is kept.
 """
 
 from __future__ import annotations
