@@ -23,8 +23,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-REAL = ("lstm_vs_gru", "imdb_sentiment", "char_generation", "lstm_cell")
-
 sys.path.insert(0, str(ROOT / "tests"))
 import make_submissions  # noqa: E402
 import nbformat  # noqa: E402
@@ -37,7 +35,7 @@ def make_course(kind: str, tmp: Path) -> tuple[Path, list[str]]:
     """A course folder with solutions/ and exercises/ for 4 assignments."""
     course = tmp / "course"
     if kind == "real":
-        names = [a for a in REAL if (ROOT / "solutions" / a / f"{a}.ipynb").exists()]
+        names = [a for a in make_submissions.ASSIGNMENTS if (ROOT / "solutions" / a / f"{a}.ipynb").exists()]
         for a in names:
             shutil.copytree(ROOT / "solutions" / a, course / "solutions" / a)
     else:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ("lstm_cell", "lstm_vs_gru", "char_generation", "imdb_sentiment")
+sys.path.insert(0, str(ROOT / "tests"))
+from make_submissions import ASSIGNMENTS  # noqa: E402
 INTERESTING = re.compile(r"accuracy|loss|seconds|s/epoch|params|FAST|greedy|^T = ", re.IGNORECASE)
 
 
@@ -39,9 +39,7 @@ def run(assignment: str, timeout: int, save: Path | None) -> tuple[float, list[s
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
-        client.execute()
-    except CellExecutionError as err:  # pragma: no cover - allow_errors=True collects errors instead
-        print(err)
+        client.execute()  # allow_errors: a failing cell is recorded in its outputs, the run goes on
     finally:
         os.environ.update(env_before)
     wall = time.perf_counter() - start

@@ -20,8 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from make_submissions import ASSIGNMENTS
+
 REPO = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("lstm_vs_gru", "imdb_sentiment", "char_generation", "lstm_cell")
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DOTALL)
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.DOTALL)
 
