@@ -24,7 +24,7 @@ SPHINX = CONFIG["sphinx"]["config"]
 DESIGN_KEYS = """hochreiter1997lstm gers2000forget bengio1994learning pascanu2013difficulty cho2014learning
 chung2014empirical greff2017odyssey jozefowicz2015empirical britz2017massive pennington2014glove maas2011imdb
 graves2013generating karpathy2015unreasonable olah2015understanding gal2016dropout chollet2021deep
-srivastava2014dropout cs109b2023lstm kingma2015adam bahdanau2015attention sutskever2014sequence
+srivastava2014dropout protopapas_cs109b_lstm kingma2015adam bahdanau2015attention sutskever2014sequence
 vaswani2017attention""".split()
 CITE_ROLE = re.compile(r"\{(?:foot)?cite(?::[a-z]+)?\}`([^`]+)`")
 
