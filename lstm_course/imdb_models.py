@@ -1,9 +1,10 @@
 """IMDB sentiment classifiers (single, stacked, bidirectional LSTM) in Keras and PyTorch, and one training loop for both.
 
 The models are the family of the course slides: ``Embedding(vocab, dim) -> LSTM(units) -> Dense(1)``,
-with two variations (a stack of LSTMs, a bidirectional LSTM) and an optional pretrained embedding
-table (frozen or fine-tuned). Both frameworks build the same architecture with the same parameter
-count up to PyTorch's second bias vector (see :mod:`lstm_course.params`).
+with two variations (a stack of LSTMs, a bidirectional LSTM), an optional pretrained embedding
+table (frozen or fine-tuned), and ``cell="simple_rnn"`` to put a simple (Elman, tanh) RNN where the
+LSTM is, for the SimpleRNN-against-LSTM comparison. Both frameworks build the same architecture
+with the same parameter count up to PyTorch's second bias vector (see :mod:`lstm_course.params`).
 
 >>> model = build_keras_classifier("bidirectional")            # doctest: +SKIP
 >>> result = train_and_evaluate(model, x_train, y_train, x_test, y_test, epochs=2)  # doctest: +SKIP
@@ -20,11 +21,19 @@ import numpy as np
 
 Architecture = Literal["single", "stacked", "bidirectional"]
 ARCHITECTURES: tuple[str, ...] = ("single", "stacked", "bidirectional")
+Cell = Literal["lstm", "simple_rnn"]
+#: The recurrent layer: "lstm" (keras.layers.LSTM / nn.LSTM) or "simple_rnn" (keras.layers.SimpleRNN / nn.RNN, tanh).
+CELLS: tuple[str, ...] = ("lstm", "simple_rnn")
 
 
 def _check_architecture(architecture: str) -> None:
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
+
+
+def _check_cell(cell: str) -> None:
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
 
 
 def _check_embedding(embedding_matrix: np.ndarray | None, vocab_size: int, embed_dim: int) -> None:
@@ -42,18 +51,21 @@ def param_specs(
     units: int = 32,
     num_layers: int = 3,
     trainable_embedding: bool = True,
+    cell: Cell = "lstm",
 ) -> list:
     """The layer specs of :mod:`lstm_course.params` describing the model the builders make."""
     from lstm_course import params as P
 
     _check_architecture(architecture)
+    _check_cell(cell)
+    Layer = P.LSTM if cell == "lstm" else P.SimpleRNN
     specs: list = [P.Embedding(vocab_size, embed_dim, trainable=trainable_embedding)]
     if architecture == "single":
-        specs.append(P.LSTM(units))
+        specs.append(Layer(units))
     elif architecture == "bidirectional":
-        specs.append(P.LSTM(units, bidirectional=True))
+        specs.append(Layer(units, bidirectional=True))
     else:
-        specs += [P.LSTM(units, return_sequences=True) for _ in range(num_layers - 1)] + [P.LSTM(units)]
+        specs += [Layer(units, return_sequences=True) for _ in range(num_layers - 1)] + [Layer(units)]
     return specs + [P.Dense(1)]
 
 
@@ -73,6 +85,7 @@ def build_keras_classifier(
     trainable_embedding: bool = True,
     mask_zero: bool = False,
     learning_rate: float = 1e-3,
+    cell: Cell = "lstm",
 ):
     """Compiled Keras model ``Embedding -> LSTM stack -> Dense(1, sigmoid)`` for binary sentiment.
 
@@ -80,12 +93,15 @@ def build_keras_classifier(
     return_sequences=True) or "bidirectional" (Bidirectional(LSTM), outputs concatenated: 2*units).
     embedding_matrix: optional (vocab_size, embed_dim) start values (e.g. GloVe); with
     trainable_embedding=False the table stays frozen. mask_zero=True makes the LSTM skip id 0 (padding).
+    cell="simple_rnn" puts keras.layers.SimpleRNN (tanh) where the LSTM is (layer names "simple_rnn...").
     Compiled with RMSprop (the slides' optimiser), binary cross-entropy and accuracy.
     """
     import keras
 
     _check_architecture(architecture)
+    _check_cell(cell)
     _check_embedding(embedding_matrix, vocab_size, embed_dim)
+    Recurrent = keras.layers.LSTM if cell == "lstm" else keras.layers.SimpleRNN
     initializer = (
         keras.initializers.Constant(embedding_matrix) if embedding_matrix is not None else "uniform"
     )
@@ -101,15 +117,15 @@ def build_keras_classifier(
         ),
     ]
     if architecture == "single":
-        layers.append(keras.layers.LSTM(units, name="lstm"))
+        layers.append(Recurrent(units, name=cell))
     elif architecture == "bidirectional":
-        layers.append(keras.layers.Bidirectional(keras.layers.LSTM(units), name="bidirectional_lstm"))
+        layers.append(keras.layers.Bidirectional(Recurrent(units), name=f"bidirectional_{cell}"))
     else:
         for k in range(num_layers):
             last = k == num_layers - 1
-            layers.append(keras.layers.LSTM(units, return_sequences=not last, name=f"lstm_{k + 1}"))
+            layers.append(Recurrent(units, return_sequences=not last, name=f"{cell}_{k + 1}"))
     layers.append(keras.layers.Dense(1, activation="sigmoid", name="sentiment"))
-    model = keras.Sequential(layers, name=f"{architecture}_lstm")
+    model = keras.Sequential(layers, name=f"{architecture}_{cell}")
     model.compile(
         optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
         loss="binary_crossentropy",
@@ -134,6 +150,8 @@ def _torch_module_class():
         forward(x) takes word ids (batch, T) and returns one logit per review (batch,).
         With packed=True, sequences are packed with pack_padded_sequence so the LSTM stops at each
         review's last real word; this needs POST-padding (real words first, id-0 padding after).
+        With cell="simple_rnn" the recurrent layer is an nn.RNN (tanh), stored as `self.rnn`
+        instead of `self.lstm`; `self.recurrent` names whichever of the two the model has.
         """
 
         def __init__(
@@ -146,9 +164,11 @@ def _torch_module_class():
             embedding_matrix: np.ndarray | None = None,
             trainable_embedding: bool = True,
             packed: bool = False,
+            cell: str = "lstm",
         ):
             super().__init__()
             _check_architecture(architecture)
+            _check_cell(cell)
             _check_embedding(embedding_matrix, vocab_size, embed_dim)
             if embedding_matrix is not None:
                 self.embedding = nn.Embedding.from_pretrained(
@@ -161,13 +181,18 @@ def _torch_module_class():
                 self.embedding.weight.requires_grad_(trainable_embedding)
             self.bidirectional = architecture == "bidirectional"
             self.packed = packed
-            self.lstm = nn.LSTM(
+            self.cell = cell
+            recurrent = (nn.LSTM if cell == "lstm" else nn.RNN)(
                 embed_dim,
                 units,
                 num_layers=num_layers if architecture == "stacked" else 1,
                 bidirectional=self.bidirectional,
                 batch_first=True,
             )
+            if cell == "lstm":
+                self.lstm = recurrent
+            else:
+                self.rnn = recurrent  # nn.RNN's default nonlinearity is tanh, like keras.layers.SimpleRNN
             self.head = nn.Linear(2 * units if self.bidirectional else units, 1)
 
         def final_state(self, x: "torch.Tensor") -> "torch.Tensor":
@@ -176,12 +201,18 @@ def _torch_module_class():
             if self.packed:
                 lengths = (x != 0).sum(dim=1).clamp(min=1).cpu()
                 e = nn.utils.rnn.pack_padded_sequence(e, lengths, batch_first=True, enforce_sorted=False)
-            _, (h_n, _) = self.lstm(e)  # h_n: (num_layers * directions, batch, units)
+            _, state = self.recurrent(e)  # LSTM: (h_n, c_n); RNN: h_n
+            h_n = state[0] if self.cell == "lstm" else state  # (num_layers * directions, batch, units)
             if self.bidirectional:
                 # h_n[-2]: forward direction after the LAST step; h_n[-1]: backward direction after
                 # the FIRST step (it read the review right to left). Not output[:, -1]!
                 return torch.cat([h_n[-2], h_n[-1]], dim=1)
             return h_n[-1]  # last layer, last step
+
+        @property
+        def recurrent(self) -> "nn.Module":
+            """The recurrent layer: self.lstm (nn.LSTM) or self.rnn (nn.RNN)."""
+            return self.lstm if self.cell == "lstm" else self.rnn
 
         def forward(self, x: "torch.Tensor") -> "torch.Tensor":
             return self.head(self.final_state(x)).squeeze(-1)  # (batch,) logits
@@ -198,13 +229,16 @@ def build_torch_classifier(
     embedding_matrix: np.ndarray | None = None,
     trainable_embedding: bool = True,
     packed: bool = False,
+    cell: Cell = "lstm",
 ):
     """The PyTorch twin of :func:`build_keras_classifier` (returns logits; train with BCEWithLogitsLoss).
 
     packed=True is PyTorch's counterpart of Keras' mask_zero=True (post-padded input only).
+    cell="simple_rnn" uses nn.RNN (tanh) instead of nn.LSTM.
     """
     cls = _torch_module_class()
-    return cls(architecture, vocab_size, embed_dim, units, num_layers, embedding_matrix, trainable_embedding, packed)
+    return cls(architecture, vocab_size, embed_dim, units, num_layers, embedding_matrix, trainable_embedding, packed,
+               cell)
 
 
 # ----------------------------------------------------------------------------------------------

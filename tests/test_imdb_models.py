@@ -156,3 +156,45 @@ def test_to_post_padding_moves_padding_only():
     """Does to_post_padding keep the words in order and move the zeros to the end?"""
     x = np.array([[0, 0, 3, 4], [1, 2, 3, 4], [0, 0, 0, 0]], dtype="int32")
     np.testing.assert_array_equal(im.to_post_padding(x), [[3, 4, 0, 0], [1, 2, 3, 4], [0, 0, 0, 0]])
+
+
+@pytest.mark.parametrize("architecture", im.ARCHITECTURES)
+def test_simple_rnn_params_match_formula_in_both_frameworks(architecture):
+    """Does cell="simple_rnn" build a SimpleRNN / nn.RNN model with as many parameters as lstm_course.params says?"""
+    specs = im.param_specs(architecture, VOCAB, DIM, UNITS, 3, cell="simple_rnn")
+    model = im.build_keras_classifier(architecture, VOCAB, DIM, UNITS, num_layers=3, seq_len=STEPS, cell="simple_rnn")
+    recurrent = [getattr(layer, "forward_layer", layer) for layer in model.layers[1:-1]]  # between Embedding and Dense
+    assert recurrent and all(isinstance(layer, keras.layers.SimpleRNN) for layer in recurrent)
+    assert model.count_params() == P.count_model_params(specs, framework="keras").total
+    module = im.build_torch_classifier(architecture, VOCAB, DIM, UNITS, num_layers=3, cell="simple_rnn")
+    assert isinstance(module.rnn, torch.nn.RNN) and module.rnn.nonlinearity == "tanh"
+    assert not hasattr(module, "lstm")
+    assert im.count_params(module)[0] == P.count_model_params(specs, framework="torch").total
+    x, _ = _data()
+    assert model.predict(x, verbose=0).shape == (len(x), 1)
+    assert module(torch.as_tensor(x, dtype=torch.long)).shape == (len(x),)
+
+
+def test_slides_simple_rnn_is_a_quarter_of_the_lstm():
+    """Is SimpleRNN(32) on 32 inputs 32*(32+32)+32 = 2,080 parameters in Keras, a quarter of LSTM(32)'s 8,320?"""
+    rnn = im.build_keras_classifier("single", seq_len=500, cell="simple_rnn").get_layer("simple_rnn")
+    lstm = im.build_keras_classifier("single", seq_len=500).get_layer("lstm")
+    assert rnn.count_params() == 2_080 == 32 * (32 + 32) + 32
+    assert lstm.count_params() == 8_320 == 4 * rnn.count_params()
+
+
+def test_simple_rnn_final_state_is_last_output():
+    """Is the torch SimpleRNN summary the last step of the RNN's output (one direction)?"""
+    torch.manual_seed(0)
+    model = im.build_torch_classifier("single", VOCAB, DIM, UNITS, cell="simple_rnn")
+    x = torch.as_tensor(_data()[0], dtype=torch.long)
+    with torch.no_grad():
+        output, _ = model.rnn(model.embedding(x))  # (batch, T, units)
+        torch.testing.assert_close(model.final_state(x), output[:, -1])
+
+
+def test_unknown_cell_is_an_error():
+    """Is a cell other than "lstm" and "simple_rnn" refused by both builders and by param_specs?"""
+    for build in (im.build_keras_classifier, im.build_torch_classifier, im.param_specs):
+        with pytest.raises(ValueError, match="cell"):
+            build("single", cell="gru")
