@@ -16,6 +16,11 @@ from lstm_course.framework_logs import strip_notebook_logs
 from .template import Template
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: Whoever opens a feedback file runs nothing of it: no script, frame, font, remote image or form target; only
+#: the page's own inline styles and data: images. A second line behind nbconvert's sanitizer (sanitize_html).
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
@@ -94,6 +99,25 @@ def summary_cell(student: str, assignment: str, score: float, max_score: float, 
     return nbformat.v4.new_markdown_cell(text)
 
 
+def neutralise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop what the student controls and the exporter would pass on raw: notebook metadata (widget state,
+    title), raw cells' output formats (a raw cell marked text/html is copied into the page as is)."""
+    nb.metadata = nbformat.from_dict({"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                     "language": "python"}, "language_info": {"name": "python"}})
+    for cell in nb.cells:
+        if cell.get("cell_type") == "raw":
+            cell.metadata = nbformat.from_dict({})
+    return nb
+
+
+def add_csp(body: str) -> str:
+    """Put the Content-Security-Policy meta tag first in <head> (before anything it must govern)."""
+    m = re.search(r"<head[^>]*>", body, flags=re.IGNORECASE)
+    if m is None:
+        return f"<!DOCTYPE html><html><head>{CSP_META}</head><body>{body}</body></html>"
+    return body[:m.end()] + CSP_META + body[m.end():]
+
+
 def write_feedback(path: Path, graded: nbformat.NotebookNode | None, template: Template, student: str,
                    score: float, max_score: float, outcome: str, detail: str, tests: dict) -> Path:
     """Write the student's feedback HTML (hidden tests removed)."""
@@ -103,7 +127,9 @@ def write_feedback(path: Path, graded: nbformat.NotebookNode | None, template: T
         nb = redact(graded, template, tests)
         strip_notebook_logs(nb)  # TensorFlow's C++ start-up lines are noise to a student
     nb.cells.insert(0, summary_cell(student, template.assignment, score, max_score, outcome, detail, tests))
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    neutralise(nb)
+    body, _ = HTMLExporter(template_name="lab", sanitize_html=True).from_notebook_node(nb)
+    body = add_csp(body)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(body, encoding="utf-8")
