@@ -73,17 +73,20 @@ def redact(graded: nbformat.NotebookNode, template: Template, tests: dict) -> nb
         if result.get("passed"):
             text = f"Passed ({result.get('points', 0):g}/{result.get('max', 0):g} points)\n"
         else:
-            line = _failing_line(cell.outputs)
-            visible = line is not None and line not in hidden_lines(tcell.source) \
-                and line <= len(tcell.source.splitlines())
-            message = ""
-            if visible:
-                err = next(o for o in cell.outputs if o.get("output_type") == "error")
-                message = f": {err.get('ename')}: {err.get('evalue')}"
-            elif line is None and cell.outputs and any(o.get("ename") == "TimeoutError" for o in cell.outputs):
-                message = ": the test ran out of time"
+            if "show" in result:  # graded by the trusted checker: it says whether the reason may be shown
+                message = f": {result.get('message')}" if result.get("show") else " (a hidden test failed)"
             else:
-                message = " (a hidden test failed)" if line is not None else ""
+                line = _failing_line(cell.outputs)
+                visible = line is not None and line not in hidden_lines(tcell.source) \
+                    and line <= len(tcell.source.splitlines())
+                message = ""
+                if visible:
+                    err = next(o for o in cell.outputs if o.get("output_type") == "error")
+                    message = f": {err.get('ename')}: {err.get('evalue')}"
+                elif line is None and cell.outputs and any(o.get("ename") == "TimeoutError" for o in cell.outputs):
+                    message = ": the test ran out of time"
+                else:
+                    message = " (a hidden test failed)" if line is not None else ""
             text = f"Failed (0/{result.get('max', 0):g} points){message}\n"
         cell.outputs = [nbformat.from_dict({"output_type": "stream", "name": "stdout", "text": text})]
     return nb

@@ -39,6 +39,12 @@ class Template:
     #: Data the assignment loads (source notebook metadata "lstm_course": {"data": [...]}), e.g. ["imdb"]:
     #: the grader prepares it (lstm_course.download.warm_cache) before any kernel starts.
     data: list[str] = field(default_factory=list)
+    #: grade_ids of the locked cells the trusted checker runs itself (metadata "lstm_course": {"checker_prelude":
+    #: [...]}; default: the locked cell "setup"): the data and helpers every test starts from, never the
+    #: student's objects.
+    prelude: list[str] = field(default_factory=list)
+    #: Rules checked on the student's code (metadata "lstm_course": {"rules": [...]}, see autograder/rules.py).
+    rules: list[dict] = field(default_factory=list)
 
     def by_id(self) -> dict[str, TemplateCell]:
         return {c.grade_id: c for c in self.cells}
@@ -95,4 +101,11 @@ def load_template(course_root: Path, assignment: str) -> Template:
     data = nb.metadata.get("lstm_course", {}).get("data", [])
     if not isinstance(data, list) or not all(isinstance(name, str) for name in data):
         raise ValueError(f"{path}: metadata lstm_course.data must be a list of data names, got {data!r}")
-    return Template(assignment, path.stem, cells, list(data))
+    locked = [c.grade_id for c in cells if c.kind == "locked" and c.cell_type == "code"]
+    prelude = nb.metadata.get("lstm_course", {}).get("checker_prelude", ["setup"] if "setup" in locked else [])
+    if not isinstance(prelude, list) or not all(isinstance(g, str) and g in locked for g in prelude):
+        raise ValueError(f"{path}: metadata lstm_course.checker_prelude must list locked code cells, got {prelude!r}")
+    rules = nb.metadata.get("lstm_course", {}).get("rules", [])
+    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+        raise ValueError(f"{path}: metadata lstm_course.rules must be a list of rules, got {rules!r}")
+    return Template(assignment, path.stem, cells, list(data), list(prelude), [dict(r) for r in rules])

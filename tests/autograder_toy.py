@@ -19,8 +19,10 @@ HONEST = {
 }
 #: count_lstm_params forgets the biases: the visible test passes, the hidden one fails (score 3 of 6).
 PARTIAL = {**HONEST, "count_answer": "def count_lstm_params(h, x):\n    return 4 * h * (h + x)"}
-HIDDEN_TEXTS = ("hidden-add-negative", "hidden-add-float", "hidden-secret-comment-7f3a", "hidden-count-64-32",
-                "count_lstm_params(64, 32)", "add(0.1, 0.2)", "BEGIN HIDDEN TESTS")
+#: Text of the hidden tests' CODE and inputs, which no file a student sees may contain. The messages of their
+#: assertions ("hidden-count-64-32") are written for the student and are shown when the test fails.
+HIDDEN_TEXTS = ("hidden-secret-comment-7f3a", "count_lstm_params(64, 32)", "add(0.1, 0.2)", "add(-1, 1)",
+                "== 24832", "BEGIN HIDDEN TESTS")
 
 
 def make_course(target: Path) -> Path:

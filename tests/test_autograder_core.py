@@ -82,6 +82,7 @@ def test_feedback_never_shows_hidden_tests(graded_batch):
             assert hidden not in text, (path, hidden)
     bob = (ws / "feedback" / "bob" / "toy" / "toy.html").read_text()
     assert "Does count_lstm_params() return an int?" in bob and "Failed" in bob
+    assert "hidden-count-64-32" in bob, "the failed hidden assertion's own message says why"
 
 
 def test_gradebook_has_auto_scores(graded_batch):

@@ -1,0 +1,414 @@
+"""The trusted checker: runs every test cell (visible and hidden tests) in a process that ran no student code.
+
+Started by the grader (``python -m autograder.checker``), one per worker, sandboxed like a kernel but with no
+student files. It speaks JSON lines with the grader on stdin and on a private copy of stdout (fd 1 itself
+is pointed at stderr, so a library printing at C level cannot corrupt the protocol):
+
+* ``{"op": "prelude", "key": K, "cells": [source, ...]}``: run the assignment's trusted locked cells (setup,
+  data) once; their names are every test's starting namespace.
+* ``{"op": "student"}``: a new student: forget every object of the previous one.
+* ``{"op": "test", "grade_id": G, "source": S}``: run one test cell. Each name S uses that the prelude does not
+  define is asked of the student's kernel, through the grader, as plain data (``lstm_course.grading``):
+  functions become remote calls, models are rebuilt here from their reported configuration and weights with
+  Keras' safe loader and cross-checked against the outputs the student's model gives on inputs chosen here,
+  other values arrive as plain numbers, strings and arrays. While it runs, the checker writes
+  ``{"op": "request", "payload": P}`` and reads ``{"op": "response", "payload": P}`` (or ``"error"``).
+  It ends with ``{"op": "result", "passed": bool, "message": str, "student_message": bool, "stdout": str,
+  "traceback": str}``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import json
+import os
+import sys
+import traceback
+import types
+from typing import Any
+
+import numpy as np
+
+from lstm_course import grading
+
+#: Keras classes a reported model may use (everything else, custom or Lambda layers included, is refused).
+KERAS_MODULE_PREFIX = "keras"
+REFUSED_CLASSES = {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
+#: Modules a test may receive by name from the student's namespace (the checker imports its own copy).
+IMPORTABLE = ("numpy", "math", "keras", "torch", "tensorflow", "lstm_course", "matplotlib", "time", "os")
+#: Tolerance of the cross-check between a rebuilt model and the student's model.
+CROSS_ATOL, CROSS_RTOL = 2e-4, 2e-3
+
+
+class StudentError(AssertionError):
+    """Something about the student's own objects (shown to the student in full)."""
+
+
+class Channel:
+    """The JSON-lines connection to the grader."""
+
+    def __init__(self, inp, out):
+        self.inp, self.out = inp, out
+
+    def send(self, msg: dict) -> None:
+        self.out.write(json.dumps(msg) + "\n")
+        self.out.flush()
+
+    def receive(self) -> dict:
+        line = self.inp.readline()
+        if not line:
+            raise SystemExit(0)
+        return json.loads(line)
+
+
+class Kernel:
+    """Requests to the student's kernel, relayed by the grader."""
+
+    def __init__(self, channel: Channel):
+        self.channel = channel
+
+    def ask(self, request: dict, what: str) -> Any:
+        self.channel.send({"op": "request", "payload": grading.pack(request)})
+        msg = self.channel.receive()
+        if msg.get("op") != "response":
+            raise RuntimeError(f"protocol error: expected a response, got {msg.get('op')!r}")
+        if msg.get("error"):
+            raise StudentError(f"{what}: {msg['error']}")
+        try:
+            answer = grading.unpack(msg["payload"])
+        except Exception as err:  # noqa: BLE001 - a broken or hostile answer
+            raise StudentError(f"{what}: the notebook's answer was not plain data ({type(err).__name__})") from None
+        if not isinstance(answer, dict):
+            raise StudentError(f"{what}: the notebook's answer was not plain data")
+        if "error" in answer:
+            err = answer["error"] if isinstance(answer["error"], dict) else {}
+            raise StudentError(f"{what} raised {err.get('type', 'an error')}: {str(err.get('message', ''))[:500]}")
+        return answer
+
+
+class Remote:
+    """A name in the student's namespace that is used by reference (a function, a model, a stand-in)."""
+
+    def __init__(self, name: str):
+        self._ag_name = name
+
+
+class RemoteFunction(Remote):
+    """The student's function: called with plain data in the student's kernel."""
+
+    def __init__(self, name: str, kernel: Kernel, refs: dict):
+        super().__init__(name)
+        self._kernel, self._refs = kernel, refs
+        self.__name__ = name
+
+    def _plain(self, value: Any) -> Any:
+        ref = self._refs.get(id(value))
+        if ref is not None:
+            return {"__ref__": ref}
+        if isinstance(value, Remote):
+            return {"__ref__": value._ag_name}
+        if isinstance(value, grading.TableModel):
+            return {"__stub__": {"kind": "table_model", "n_out": value.n_out, "scale": value.scale,
+                                 "sharp": value.sharp}}
+        if isinstance(value, (list, tuple)):
+            out = [self._plain(v) for v in value]
+            return tuple(out) if isinstance(value, tuple) else out
+        if isinstance(value, dict):
+            return {k: self._plain(v) for k, v in value.items()}
+        return value
+
+    def __call__(self, *args, **kwargs):
+        answer = self._kernel.ask({"op": "call", "name": self._ag_name, "args": self._plain(args),
+                                   "kwargs": self._plain(kwargs)}, f"your {self._ag_name}")
+        return answer.get("result")
+
+    def call_many(self, calls: list) -> list:
+        answer = self._kernel.ask({"op": "call_many", "name": self._ag_name,
+                                   "calls": [self._plain(tuple(c)) for c in calls]}, f"your {self._ag_name}")
+        out = []
+        for item in answer.get("results", []):
+            if "error" in item:
+                err = item["error"]
+                raise StudentError(f"your {self._ag_name} raised {err.get('type')}: {str(err.get('message'))[:500]}")
+            out.append(item.get("result"))
+        if len(out) != len(calls):
+            raise StudentError(f"your {self._ag_name}: wrong number of answers")
+        return out
+
+    def call_with(self, substitutes: dict, *args, **kwargs):
+        answer = self._kernel.ask({"op": "call", "name": self._ag_name, "args": self._plain(args),
+                                   "kwargs": self._plain(kwargs), "substitutes": dict(substitutes)},
+                                  f"your {self._ag_name}")
+        return answer.get("result")
+
+
+class NotCheckable(Remote):
+    """A student object the checker cannot receive as plain data; any use fails with a clear message."""
+
+    def __init__(self, name: str, why: str):
+        super().__init__(name)
+        self._why = why
+
+    def __getattr__(self, item):
+        if item.startswith("__"):
+            raise AttributeError(item)
+        raise StudentError(f"{self._ag_name} cannot be checked: {self._why}")
+
+    def __call__(self, *a, **k):
+        raise StudentError(f"{self._ag_name} cannot be checked: {self._why}")
+
+
+def _check_keras_config(node: Any, where: str) -> None:
+    """Refuse any class that is not one of Keras' own (custom classes, Lambda layers, modules from elsewhere)."""
+    if isinstance(node, dict):
+        if "class_name" in node:
+            module = str(node.get("module") or "")
+            name = str(node.get("class_name"))
+            if name in REFUSED_CLASSES or (module and not (module == KERAS_MODULE_PREFIX or
+                                                           module.startswith(KERAS_MODULE_PREFIX + "."))):
+                raise StudentError(f"{where} uses {name} from {module or 'an unknown module'}, which the grader "
+                                   "does not rebuild (use Keras' built-in layers)")
+            if node.get("registered_name") and "." in str(node.get("registered_name")) and not \
+                    str(node.get("registered_name")).startswith("keras"):
+                raise StudentError(f"{where} uses a custom registered class {node.get('registered_name')}")
+        for v in node.values():
+            _check_keras_config(v, where)
+    elif isinstance(node, list):
+        for v in node:
+            _check_keras_config(v, where)
+
+
+def _probe_input(model: Any, rng: np.random.Generator) -> np.ndarray:
+    """Inputs the checker chooses for a cross-check: ints below the first embedding's vocabulary, or floats."""
+    shape = [3 if i == 0 else (d if d is not None else 7) for i, d in enumerate(tuple(model.inputs[0].shape))]
+    dtype = str(model.inputs[0].dtype)
+    vocab = next((int(layer.input_dim) for layer in _all_layers(model) if hasattr(layer, "input_dim")), None)
+    if "int" in dtype or vocab is not None and "float" not in dtype:
+        return rng.integers(0, vocab or 2, size=shape).astype("int32")
+    if vocab is not None:  # an embedding fed float ids: keep them integral
+        return rng.integers(0, vocab, size=shape).astype(dtype)
+    return rng.uniform(0.0, 1.0, size=shape).astype("float32")
+
+
+def _all_layers(model: Any) -> list:
+    out = []
+    for layer in getattr(model, "layers", []):
+        out.append(layer)
+        out.extend(_all_layers(layer))
+    return out
+
+
+def rebuild_keras(name: str, report: dict, kernel: Kernel, rng: np.random.Generator) -> Any:
+    """The student's Keras model, rebuilt here from its reported configuration and weights, cross-checked."""
+    import keras
+
+    what = f"{name} ({report.get('class')})"
+    try:
+        config = json.loads(report["config"])
+    except Exception:  # noqa: BLE001
+        raise StudentError(f"{what}: its configuration could not be read") from None
+    _check_keras_config(config, what)
+    try:
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except StudentError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        raise StudentError(f"{what} could not be rebuilt from its configuration: {type(err).__name__}: "
+                           f"{str(err)[:300]}") from None
+    weights = report.get("weights") or []
+    if not isinstance(weights, list) or not all(isinstance(w, np.ndarray) for w in weights):
+        raise StudentError(f"{what}: its weights did not arrive as arrays")
+    if weights:
+        try:
+            model.set_weights(weights)
+        except Exception as err:  # noqa: BLE001
+            raise StudentError(f"{what}: its weights do not fit its configuration: {str(err)[:300]}") from None
+    compile_config = report.get("compile")
+    if compile_config:
+        cfg = json.loads(compile_config)
+        _check_keras_config(cfg, f"{what}'s compile settings")
+        try:
+            model.compile_from_config(cfg)
+        except Exception as err:  # noqa: BLE001
+            raise StudentError(f"{what}: its compile settings could not be read: {str(err)[:300]}") from None
+    model._ag_compile_config = json.loads(compile_config) if compile_config else None
+    if getattr(model, "built", False) and getattr(model, "inputs", None):
+        x = _probe_input(model, rng)
+        theirs = kernel.ask({"op": "run_model", "name": name, "x": x}, f"running your {name}").get("result")
+        ours = np.asarray(model(x, training=False))
+        theirs = np.asarray(theirs) if isinstance(theirs, np.ndarray) else None
+        if theirs is None or theirs.shape != ours.shape or not np.allclose(theirs, ours, atol=CROSS_ATOL,
+                                                                            rtol=CROSS_RTOL):
+            gap = "" if theirs is None or theirs.shape != ours.shape else f" (largest difference " \
+                  f"{float(np.max(np.abs(theirs - ours))):.3g})"
+            raise StudentError(f"{name}: the model described by its configuration and weights does not compute "
+                               f"what {name} computes on the grader's inputs{gap}; the grader checks only models "
+                               "made of Keras' built-in layers whose outputs depend on their weights alone")
+    return model
+
+
+def free_names(source: str) -> list[str]:
+    """Names a test cell reads without defining them (in order of first use)."""
+    tree = ast.parse(source)
+    stored, loaded = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                if node.id not in loaded:
+                    loaded.append(node.id)
+            else:
+                stored.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stored.add(node.name)
+        elif isinstance(node, ast.arg):
+            stored.add(node.arg)
+        elif isinstance(node, ast.alias):
+            stored.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            stored.add(node.name)
+    return [n for n in loaded if n not in stored and not hasattr(builtins, n)]
+
+
+class Checker:
+    """State of the checker process: the prelude namespaces and the current student's objects."""
+
+    def __init__(self, channel: Channel):
+        self.channel = channel
+        self.kernel = Kernel(channel)
+        self.preludes: dict[str, dict] = {}
+        self.current: str | None = None
+
+    def prelude(self, key: str, cells: list[str]) -> dict:
+        if key in self.preludes:
+            self.current = key
+            return {"ok": True, "stdout": ""}
+        ns: dict = {"__name__": "__main__", "__builtins__": builtins}
+        out = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out):
+                for source in cells:
+                    exec(compile(source, "<prelude>", "exec"), ns)
+        except BaseException as err:  # noqa: BLE001
+            return {"ok": False, "error": f"{type(err).__name__}: {err}", "stdout": out.getvalue()[-2000:],
+                    "traceback": traceback.format_exc()[-4000:]}
+        self.preludes[key] = ns
+        self.current = key
+        return {"ok": True, "stdout": out.getvalue()[-2000:]}
+
+    def new_student(self) -> dict:
+        keras = sys.modules.get("keras")
+        if keras is not None:
+            keras.backend.clear_session()
+        import gc
+
+        gc.collect()
+        return {"ok": True}
+
+    def resolve(self, name: str, refs: dict, rng: np.random.Generator) -> Any:
+        answer = self.kernel.ask({"op": "describe", "name": name}, f"looking up {name}")
+        kind = answer.get("kind")
+        if kind == "missing":
+            return _MISSING
+        if kind == "value":
+            value = answer.get("value")
+            if isinstance(value, grading.Unsupported):
+                return NotCheckable(name, f"it is a {value.type_name}, not plain data")
+            return value
+        if kind == "function":
+            return RemoteFunction(name, self.kernel, refs)
+        if kind == "history":
+            return types.SimpleNamespace(history=dict(answer.get("history") or {}), epoch=list(answer.get("epoch") or []),
+                                         params=dict(answer.get("params") or {}))
+        if kind == "keras_model":
+            model = rebuild_keras(name, answer["report"], self.kernel, rng)
+            refs[id(model)] = name
+            return model
+        if kind == "module":
+            module = str(answer.get("module", ""))
+            if module.split(".")[0] in IMPORTABLE:
+                import importlib
+
+                return importlib.import_module(module)
+            return NotCheckable(name, f"module {module} is not one the grader imports")
+        return NotCheckable(name, f"it is a {answer.get('type', kind)}, which the grader does not receive")
+
+    def test(self, grade_id: str, source: str) -> dict:
+        if self.current is None:
+            return {"passed": False, "message": "grader error: no prelude", "student_message": False}
+        base = self.preludes[self.current]
+        ns = dict(base)
+        refs: dict = {}
+        rng = np.random.default_rng(int.from_bytes(os.urandom(8), "little"))
+        out = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out):
+                for name in free_names(source):
+                    if name in ns:
+                        continue
+                    value = self.resolve(name, refs, rng)
+                    if value is not _MISSING:
+                        ns[name] = value
+                exec(compile(source, f"<{grade_id}>", "exec"), ns)
+        except StudentError as err:
+            return {"passed": False, "message": str(err)[:1000], "student_message": True,
+                    "stdout": out.getvalue()[-20000:], "traceback": ""}
+        except AssertionError as err:  # a test's own message is written for the student; a bare assert is not
+            message = str(err).strip()
+            return {"passed": False, "message": message[:1000] or "a check failed", "student_message": bool(message),
+                    "stdout": out.getvalue()[-20000:], "traceback": traceback.format_exc()[-6000:],
+                    "lineno": _lineno(grade_id)}
+        except NameError as err:
+            return {"passed": False, "message": f"{err} (your notebook does not define it, or it was not run)",
+                    "student_message": True, "stdout": out.getvalue()[-20000:],
+                    "traceback": traceback.format_exc()[-6000:], "lineno": _lineno(grade_id)}
+        except BaseException as err:  # noqa: BLE001
+            return {"passed": False, "message": f"{type(err).__name__}: {str(err)[:800]}", "student_message": False,
+                    "stdout": out.getvalue()[-20000:], "traceback": traceback.format_exc()[-6000:],
+                    "lineno": _lineno(grade_id)}
+        return {"passed": True, "message": "passed", "student_message": False, "stdout": out.getvalue()[-20000:],
+                "traceback": ""}
+
+
+def _lineno(grade_id: str) -> int | None:
+    """Line of the test cell where the exception was raised (the innermost frame in the cell)."""
+    tb = sys.exc_info()[2]
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == f"<{grade_id}>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+_MISSING = object()
+
+
+def main() -> None:
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # C-level prints (TensorFlow) go to stderr, never into the protocol
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    channel = Channel(sys.stdin, proto)
+    checker = Checker(channel)
+    channel.send({"op": "ready", "pid": os.getpid()})
+    while True:
+        msg = channel.receive()
+        op = msg.get("op")
+        if op == "prelude":
+            reply = checker.prelude(msg["key"], msg["cells"])
+        elif op == "student":
+            reply = checker.new_student()
+        elif op == "test":
+            reply = checker.test(msg["grade_id"], msg["source"])
+        elif op == "quit":
+            break
+        else:
+            reply = {"ok": False, "error": f"unknown op {op!r}"}
+        reply["op"] = "result"
+        channel.send(reply)
+
+
+if __name__ == "__main__":
+    main()
