@@ -73,7 +73,17 @@ class CellExecution:
 
 
 class OutputCollector:
-    """Turn iopub messages into nbformat outputs, keeping at most `keep` characters per cell."""
+    """Turn iopub messages into nbformat outputs, keeping at most `keep` characters per cell.
+
+    Every message counts, whatever its type and in full (data of every MIME type, metadata, transient, error
+    names, values and tracebacks, display updates, comm messages): `received` is what the hard cap of the
+    notebook is checked against, `kept` never exceeds `keep` by more than one ERROR_STUB. An error that does not
+    fit is kept as a stub (its name and the start of its value, no traceback) so that the feedback and the
+    resource-error detection still see why the cell failed; only the latest such stub is kept.
+    """
+
+    #: characters of an error's value kept in the stub of an error that did not fit
+    ERROR_STUB = 300
 
     def __init__(self, keep: int, sentinel: str | None):
         self.keep = keep
@@ -84,18 +94,28 @@ class OutputCollector:
         self.sentinel = sentinel
         self.tail = ""
         self.sentinel_seen = False
+        self._stub = None  # the error stub kept, replaced by a later one
+
+    @staticmethod
+    def _size(content) -> int:
+        try:
+            return len(json.dumps(content, default=str))
+        except (TypeError, ValueError, RecursionError):
+            return len(str(content))
 
     def add(self, msg: dict) -> None:
         kind = msg["msg_type"]
-        content = msg["content"]
+        content = msg.get("content") or {}
         if kind == "clear_output":
+            self.received += 1
             self.outputs.clear()
-            return
-        if kind not in ("stream", "display_data", "execute_result", "error"):
+            self._stub = None
             return
         if kind == "stream":
             text = content.get("text", "")
-            self.received += len(text)
+            if not isinstance(text, str):
+                text = str(text)
+            self.received += len(text) + len(str(content.get("name", "")))
             if self.sentinel and content.get("name") == "stdout":
                 window = self.tail + text
                 if self.sentinel in window:
@@ -109,20 +129,32 @@ class OutputCollector:
                 return
             self.kept += len(text)
             last = self.outputs[-1] if self.outputs else None
-            if last is not None and last.output_type == "stream" and last.name == content["name"]:
+            if last is not None and last.output_type == "stream" and last.name == content.get("name"):
                 last.text += text
             else:
                 out = output_from_msg(msg)
                 out.text = text
                 self.outputs.append(out)
             return
-        size = len(json.dumps(content.get("data", content.get("traceback", ""))))
-        self.received += size
-        if kind != "error" and self.kept + size > self.keep:
-            self.dropped += size
+        size = self._size(content)
+        self.received += size  # status messages never reach here (the caller handles them)
+        if kind not in ("display_data", "execute_result", "error"):
+            return  # update_display_data, comm messages, execute_input ...: counted, not kept
+        if self.kept + size <= self.keep:
+            self.kept += size
+            self.outputs.append(output_from_msg(msg))
             return
-        self.kept += size
-        self.outputs.append(output_from_msg(msg))
+        self.dropped += size
+        if kind == "error":
+            stub = {"output_type": "error", "ename": str(content.get("ename", "Error"))[:100],
+                    "evalue": str(content.get("evalue", ""))[:self.ERROR_STUB], "traceback": []}
+            if self._stub is not None:
+                self.outputs = [o for o in self.outputs if o is not self._stub]
+                self.kept -= self._size(self._stub)
+            from nbformat import from_dict
+            self._stub = from_dict(stub)
+            self.kept += self._size(stub)
+            self.outputs.append(self._stub)
 
     def finish(self) -> list:
         if self.sentinel:
