@@ -30,9 +30,23 @@ def count_simple_rnn_params(h: int, x: int, framework: Framework = "keras") -> i
     return h * (h + x) + _biases_per_gate(framework) * h
 
 
+def count_lstm_weights(h: int, x: int) -> int:
+    """Weights of an LSTM with h units on x inputs, biases left out: 4h(h + x), the same in both frameworks.
+
+    This is all that the summary formula 4 * shape(h) * [shape(h) + shape(x)] of Wang's slides counts;
+    a real layer also has its biases (count_lstm_biases).
+    """
+    return 4 * h * (h + x)
+
+
+def count_lstm_biases(h: int, framework: Framework = "keras") -> int:
+    """Biases of an LSTM with h units: 4h in Keras (one vector), 8h in PyTorch (bias_ih and bias_hh)."""
+    return 4 * _biases_per_gate(framework) * h
+
+
 def count_lstm_params(h: int, x: int, framework: Framework = "keras") -> int:
     """LSTM with h units on x inputs: 4 gates of h(h + x) weights; + 4h biases (Keras) or + 8h (PyTorch)."""
-    return 4 * h * (h + x) + 4 * _biases_per_gate(framework) * h
+    return count_lstm_weights(h, x) + count_lstm_biases(h, framework)
 
 
 def count_gru_params(h: int, x: int, framework: Framework = "keras", reset_after: bool = True) -> int:

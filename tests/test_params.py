@@ -139,6 +139,46 @@ def test_slides_models_match_keras() -> None:
         assert [layer.count_params() for layer in model.layers] == [count for _, count in report.per_layer]
 
 
+def test_wang_summary_formula_counts_the_weights_only() -> None:
+    """Does Wang's summary formula 4h(h + x) give the weights only (8,192 for LSTM(32) on 32 inputs), and do
+    count_lstm_weights and count_lstm_biases split a layer as Keras' and PyTorch's own arrays do?"""
+    keras = pytest.importorskip("keras")
+    torch = pytest.importorskip("torch")
+    assert pc.count_lstm_weights(32, 32) == 4 * 32 * (32 + 32) == 8_192
+    assert pc.count_lstm_biases(32) == 128 and pc.count_lstm_biases(32, "torch") == 256
+    for h, x in [(32, 32), (5, 3), (64, 50)]:
+        layer = keras.layers.LSTM(h)
+        layer.build((None, None, x))
+        sizes = {w.path.split("/")[-1]: int(np.prod(w.shape)) for w in layer.weights}
+        assert sizes["kernel"] + sizes["recurrent_kernel"] == pc.count_lstm_weights(h, x)
+        assert sizes["bias"] == pc.count_lstm_biases(h, "keras")
+        module = torch.nn.LSTM(x, h)
+        named = dict(module.named_parameters())
+        assert sum(p.numel() for n, p in named.items() if n.startswith("weight")) == pc.count_lstm_weights(h, x)
+        assert sum(p.numel() for n, p in named.items() if n.startswith("bias")) == pc.count_lstm_biases(h, "torch")
+        for framework in ("keras", "torch"):
+            total = pc.count_lstm_weights(h, x) + pc.count_lstm_biases(h, framework)
+            assert pc.count_lstm_params(h, x, framework) == total
+
+
+def test_stacked_bidirectional_upper_layer_reads_2h() -> None:
+    """Does a second Bidirectional(LSTM(32)) read 64 features: 2 x (4*32*(32 + 64) + 4*32) = 24,832 in Keras,
+    361,537 for the whole model, and 50,176 + 99,328 = 149,504 for nn.LSTM(32, 64, 2, bidirectional=True)?"""
+    torch = pytest.importorskip("torch")
+    layers = [Embedding(10_000, 32), LSTM(32, bidirectional=True, return_sequences=True),
+              LSTM(32, bidirectional=True), Dense(1)]
+    report = count_model_params(layers)
+    assert [count for _, count in report.per_layer] == [320_000, 16_640, 24_832, 65]
+    assert report.total == 361_537
+    model = keras_model(layers)
+    assert [layer.count_params() for layer in model.layers] == [count for _, count in report.per_layer]
+    module = torch.nn.LSTM(32, 64, num_layers=2, bidirectional=True)
+    per_layer = [sum(p.numel() for n, p in module.named_parameters() if f"_l{k}" in n) for k in range(2)]
+    assert per_layer == [50_176, 99_328]
+    stack = [LSTM(64, bidirectional=True, return_sequences=True)] * 2
+    assert count_model_params(stack, input_dim=32, framework="torch").total == 149_504 == sum(per_layer)
+
+
 def test_torch_lstm_has_two_biases() -> None:
     """Is torch.nn.LSTM(32, 32) 8,448 parameters = 8,320 + 4 x 32 for its second bias?"""
     torch = pytest.importorskip("torch")
