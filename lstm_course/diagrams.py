@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 # One palette for every diagram of the book (colour-blind safe, Okabe-Ito).
@@ -131,39 +134,70 @@ def _node(ax: Axes, x: float, y: float, text: str, color: str, size: float = 0.6
     ax.text(x, y, text, ha="center", va="center", fontsize=9, color="white", zorder=4)
 
 
-# Each pattern: (title, example, steps that read an input, steps that emit an output, number of steps)
-SEQUENCE_PATTERNS: list[tuple[str, str, list[int], list[int], int]] = [
-    ("many-to-one", "sentiment of a review", [0, 1, 2, 3], [3], 4),
-    ("many-to-many (aligned)", "tagging each word", [0, 1, 2, 3], [0, 1, 2, 3], 4),
-    ("one-to-many", "generating text", [0], [0, 1, 2, 3], 4),
-    ("sequence-to-sequence", "translation: encoder, then decoder", [0, 1, 2], [3, 4, 5], 6),
+class SequencePattern(NamedTuple):
+    """One input/output pattern of a recurrent network, unrolled over `steps` time steps."""
+
+    title: str
+    example: str
+    inputs: list[int]  # steps that read an input x given from outside
+    outputs: list[int]  # steps that emit an output y
+    steps: int
+    fed_back: list[int]  # steps whose sampled output y becomes the input x of the next step
+
+
+SEQUENCE_PATTERNS: list[SequencePattern] = [
+    SequencePattern("many-to-one", "sentiment of a review", [0, 1, 2, 3], [3], 4, []),
+    SequencePattern("many-to-many (aligned)", "tagging each word", [0, 1, 2, 3], [0, 1, 2, 3], 4, []),
+    SequencePattern("one-to-many", "generating text", [0], [0, 1, 2, 3], 4, [0, 1, 2]),
+    SequencePattern("sequence-to-sequence", "translation: encoder, then decoder", [0, 1, 2], [3, 4, 5], 6, [3, 4]),
 ]
+FEEDBACK_GID = "feedback"  # gid of the arrows that carry a sampled output to the next input
+
+
+def _feedback_arrow(ax: Axes, t: int) -> None:
+    """Dashed path from the output y of step t (top row) down the gap between the columns to the input x
+    of step t + 1 (bottom row); it crosses the h -> h arrow without joining it."""
+    x_gap = t + 0.5
+    ax.add_line(Line2D([t + 0.3, x_gap, x_gap], [2.0, 2.0, 0.0], color=GATE_COLOR, lw=1.4, ls=(0, (3, 2)),
+                       zorder=2, gid=FEEDBACK_GID))
+    ax.add_patch(FancyArrowPatch((x_gap, 0.0), (t + 0.7, 0.0), arrowstyle="-|>", mutation_scale=10,
+                                 color=GATE_COLOR, lw=1.4, shrinkA=0, shrinkB=0, zorder=2, gid=FEEDBACK_GID))
 
 
 def draw_sequence_patterns(axes: list[Axes] | None = None) -> Figure:
-    """Draw the four input/output patterns of recurrent networks, unrolled in time (one panel each)."""
+    """Draw the four input/output patterns of recurrent networks, unrolled in time (one panel each).
+
+    Where a pattern generates (one-to-many, the decoder of sequence-to-sequence), a dashed arrow
+    carries the output sampled at step t back in as the input of step t + 1.
+    """
     if axes is None:
-        fig, axes = plt.subplots(1, 4, figsize=(13, 3.4), gridspec_kw={"width_ratios": [4, 4, 4, 6]})
+        fig, axes = plt.subplots(1, 4, figsize=(13, 3.6), gridspec_kw={"width_ratios": [4, 4, 4, 6]})
     else:
         fig = axes[0].figure
-    for ax, (title, example, ins, outs, steps) in zip(axes, SEQUENCE_PATTERNS):
-        for t in range(steps):
+    for ax, pattern in zip(axes, SEQUENCE_PATTERNS):
+        fed_inputs = {t + 1 for t in pattern.fed_back}
+        for t in range(pattern.steps):
             _node(ax, t, 1.0, "h", HIDDEN_COLOR)
-            if t + 1 < steps:
+            if t + 1 < pattern.steps:
                 _arrow(ax, (t + 0.3, 1.0), (t + 0.7, 1.0))
-            if t in ins:
+            if t in pattern.inputs or t in fed_inputs:
                 _node(ax, t, 0.0, "x", INPUT_COLOR)
                 _arrow(ax, (t, 0.3), (t, 0.7))
-            if t in outs:
+            if t in pattern.outputs:
                 _node(ax, t, 2.0, "y", GATE_COLOR)
                 _arrow(ax, (t, 1.3), (t, 1.7))
-        if title == "sequence-to-sequence":
-            ax.axvline(2.5, color="#999999", ls="--", lw=1)
-            ax.text(1.0, -0.65, "encoder", ha="center", fontsize=9)
-            ax.text(4.0, -0.65, "decoder", ha="center", fontsize=9)
-        ax.set_title(f"{title}\n({example})", fontsize=10)
-        ax.set_xlim(-0.6, steps - 0.4)
-        ax.set_ylim(-0.9, 2.5)
+            if t in pattern.fed_back:
+                _feedback_arrow(ax, t)
+        if pattern.fed_back:
+            ax.text((pattern.steps - 1) / 2, -1.15, "dashed: sampled y fed back as the next x", ha="center",
+                    fontsize=8, color="#555555")
+        if pattern.title == "sequence-to-sequence":
+            ax.plot([2.5, 2.5], [-0.9, 2.4], color="#999999", ls="--", lw=1)
+            ax.text(1.0, -0.7, "encoder", ha="center", fontsize=9)
+            ax.text(4.0, -0.7, "decoder", ha="center", fontsize=9)
+        ax.set_title(f"{pattern.title}\n({pattern.example})", fontsize=10)
+        ax.set_xlim(-0.6, pattern.steps - 0.4)
+        ax.set_ylim(-1.4, 2.5)
         ax.set_aspect("equal")
         ax.axis("off")
     return fig
