@@ -16,7 +16,8 @@ import nbformat
 from . import sandbox
 from .feedback import write_feedback
 from .grader import GradedNotebook, grade_notebook
-from .intake import Submission, collect, import_submission
+from .intake import LinkRejected, Submission, collect, copy_regular_tree, import_submission, protect_recorded
+from .limits import NotebookTooLarge
 from .report import OUTCOMES, StudentResult, save_result, summary_table, write_csv
 from .settings import COURSE_ROOT, GradingOptions, Limits, data_env, default_workspace
 from .template import load_template
@@ -87,6 +88,33 @@ def _hidden_paths(options: GradingOptions, submissions: Path) -> list[Path]:
     return out
 
 
+def _failure(err: BaseException) -> tuple[str, str]:
+    """The outcome and detail of one student's grading that raised `err` (never stops the batch)."""
+    if isinstance(err, NotebookTooLarge):
+        return "too_large", str(err)[:300]
+    if isinstance(err, LinkRejected):
+        return "rejected_link", f"{err}: links and special files are never followed"[:300]
+    from .tamper import MalformedNotebook
+    if isinstance(err, MalformedNotebook):
+        return "tampered", f"malformed nbgrader metadata (scored 0): {err}"[:300]
+    return "error", f"grader error: {err!r}"[:300]
+
+
+def _import_all(subs: list[Submission], ws: Path, submissions: Path, assignment: str, limits: Limits):
+    """Copy every submission into <ws>/submitted/ (regular files only); a failure is that student's outcome."""
+    own = Path(submissions).resolve() == (ws / "submitted").resolve()
+    if not own:  # an id that holds another input's recorded result is never reused
+        subs = protect_recorded(subs, ws)
+    out = []
+    for sub in subs:
+        try:
+            out.append(import_submission(sub, ws / "submitted", assignment, limits))
+        except Exception as err:  # noqa: BLE001 - a link, a vanished file, a full disk: this student only
+            outcome, detail = _failure(err)
+            out.append(Submission(sub.student, None, None, outcome, detail, sub.source, sub.inputs))
+    return out
+
+
 def _record_gradebook(lock: threading.Lock, workspace: Path, template, student: str, tests: dict) -> str:
     """Store the auto scores in nbgrader's gradebook (serialised: SQLite has one writer)."""
     try:
@@ -144,7 +172,7 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
     template = load_template(options.course_root, assignment)
     warm_data(template, options, progress)  # before any kernel starts: they see the cache read-only
     subs = collect(Path(submissions), assignment, ws / "staging" / assignment)
-    subs = [import_submission(s, ws / "submitted", assignment) for s in subs]
+    subs = _import_all(subs, ws, Path(submissions), assignment, options.limits)
     hide = _hidden_paths(options, Path(submissions))
     slots: Queue = Queue()
     for i in range(max(1, workers)):
@@ -162,17 +190,20 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
                 shutil.rmtree(run_dir, ignore_errors=True)
                 other_files = ws / "run" / f"{sub.student}-{os.getpid()}-{slot}-files"
                 shutil.rmtree(other_files, ignore_errors=True)
-                shutil.copytree(sub.files_dir, other_files, ignore=shutil.ignore_patterns("*.ipynb"),
-                                symlinks=True) if sub.files_dir else other_files.mkdir(parents=True)
                 try:
+                    if sub.files_dir:  # regular files only, never a link (LinkRejected -> rejected_link)
+                        copy_regular_tree(sub.files_dir, other_files, skip=lambda name: name.endswith(".ipynb"))
+                    else:
+                        other_files.mkdir(parents=True)
                     graded = grade_notebook(sub.notebook, template, options, slot, run_dir, other_files, hide)
                 except Exception as err:  # noqa: BLE001 - one student's failure must not stop the batch
-                    graded = GradedNotebook(0.0, template.max_score, "error", f"grader error: {err!r}"[:300])
+                    graded = GradedNotebook(0.0, template.max_score, *_failure(err))
                 finally:
                     shutil.rmtree(other_files, ignore_errors=True)
             finally:
                 slots.put(slot)
-        result = StudentResult(sub.student, graded.score, graded.max_score, graded.outcome, graded.detail)
+        result = StudentResult(sub.student, graded.score, graded.max_score, graded.outcome, graded.detail,
+                               sub.source)
         if graded.notebook is not None:
             out = ws / "autograded" / sub.student / assignment / f"{template.notebook}.ipynb"
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -191,12 +222,25 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
         save_result(ws, assignment, result, graded.tests)
         return result
 
+    def grade_safely(sub: Submission) -> StudentResult:
+        """Every input gets a row: whatever fails for this student is this student's outcome."""
+        try:
+            return grade(sub)
+        except Exception as err:  # noqa: BLE001
+            outcome, detail = _failure(err)
+            result = StudentResult(sub.student, 0.0, template.max_score, outcome, detail, sub.source)
+            try:
+                save_result(ws, assignment, result, {})
+            except Exception as err2:  # noqa: BLE001 - still in the summary, even if not on disk
+                result.detail = f"{detail}; result not saved: {err2!r}"[:500]
+            return result
+
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(subs), desc=f"grading {assignment}", unit="nb", file=sys.stderr)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(grade, s) for s in subs]
+        futures = [pool.submit(grade_safely, s) for s in subs]
         for fut in as_completed(futures):
             results.append(fut.result())
             if bar is not None:

@@ -37,6 +37,8 @@ class Limits:
     output_kept_per_cell: int = 100_000  # characters of output kept in the graded notebook per cell
     output_hard_cap: int = 32 * 2**20  # characters streamed by one notebook before it is stopped
     interrupt_grace: float = 5.0  # seconds a kernel gets to answer an interrupt before it is killed
+    max_notebook_bytes: int = 20 * 2**20  # a bigger notebook file is `too_large`, never parsed
+    max_cells: int = 2000  # a notebook with more cells is `too_large` (counted before nbformat parses it)
 
     def to_dict(self) -> dict:
         return asdict(self)
