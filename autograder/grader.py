@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import shutil
@@ -11,9 +12,10 @@ from pathlib import Path
 
 import nbformat
 
-from .guard import restore_expression, sentinel_line
+from .guard import restore_expression
 from .kernel import GradingKernel, KernelStopped
 from .settings import GradingOptions
+from . import rules
 from .tamper import assemble
 from .template import Template
 
@@ -40,9 +42,41 @@ def _error_output(ename: str, evalue: str) -> dict:
                                "traceback": [f"{ename}: {evalue}"]})
 
 
+def _test_outputs(result: dict) -> list:
+    """The outputs of a test cell as the checker ran it: its printed text, then the failure if any."""
+    outputs = []
+    if result.get("stdout"):
+        outputs.append(nbformat.from_dict({"output_type": "stream", "name": "stdout", "text": result["stdout"]}))
+    if not result.get("passed"):
+        message = str(result.get("message", "failed"))
+        ename, _, evalue = message.partition(": ") if not result.get("student_message") else ("AssertionError", "",
+                                                                                               message)
+        if not evalue:
+            ename, evalue = "AssertionError", message
+        tb = str(result.get("traceback") or f"{ename}: {evalue}").splitlines()
+        outputs.append(nbformat.from_dict({"output_type": "error", "ename": ename, "evalue": evalue,
+                                           "traceback": tb, "metadata": {"lineno": result.get("lineno")}}))
+    return outputs
+
+
+def _may_show(result: dict, tcell) -> bool:
+    """May the student see why this test failed? Yes for their own objects and for visible lines."""
+    if result.get("passed") or result.get("student_message"):
+        return True
+    line = result.get("lineno")
+    if line is None:
+        return False
+    from .feedback import hidden_lines
+
+    return line not in hidden_lines(tcell.source)
+
+
 def grade_notebook(path: Path, template: Template, options: GradingOptions, slot: int, run_dir: Path,
-                   files_dir: Path | None, hide: list[Path]) -> GradedNotebook:
-    """Grade the notebook at `path`; never raises for problems of the submission itself."""
+                   files_dir: Path | None, hide: list[Path], checker=None) -> GradedNotebook:
+    """Grade the notebook at `path`; never raises for problems of the submission itself.
+
+    `checker` is the worker's TrustedChecker (autograder/trusted.py): it runs every test cell.
+    """
     start = time.monotonic()
     max_score = template.max_score
     __import__("autograder.limits").limits.check_notebook_file(path, options.limits)  # NotebookTooLarge: too_large
@@ -62,6 +96,11 @@ def grade_notebook(path: Path, template: Template, options: GradingOptions, slot
                               "silently grade such a notebook by hand)", notebook=asm.notebook)
     nb = asm.notebook
     by_id = template.by_id()
+    protected = {c.grade_id for c in template.cells if c.kind in ("locked", "test")}
+    student_cells = [(str(c.metadata.get("nbgrader", {}).get("grade_id") or f"cell {k}"), c.source)
+                     for k, c in enumerate(nb.cells) if c.cell_type == "code"
+                     and c.metadata.get("nbgrader", {}).get("grade_id") not in protected]
+    ruled = rules.check_notebook(template.rules, student_cells)
     tests: dict = {t.grade_id: {"points": 0.0, "max": t.points, "passed": False, "message": "not run"}
                    for t in template.cells if t.kind == "test"}
     tamper_found: list[str] = []
@@ -79,21 +118,26 @@ def grade_notebook(path: Path, template: Template, options: GradingOptions, slot
                 tcell = by_id.get(gid) if gid else None
                 kind = tcell.kind if tcell else "student"
                 source = cell.source
-                nonce = None
                 if kind == "test":
-                    nonce = "AG-" + secrets.token_hex(16)
-                    report = kernel.user_expression(restore_expression(nonce))
-                    import json as _json
-                    found = _json.loads(report)
-                    if found.get("nonce") != nonce:
-                        tamper_found.append(f"{gid}: the guard answered with a wrong nonce")
-                    elif found["found"]:
+                    # second line: the in-kernel guard restores the machinery and says what it had to restore
+                    report = kernel.user_expression(restore_expression("AG-" + secrets.token_hex(16)))
+                    found = json.loads(report) if isinstance(report, str) else {}
+                    if found.get("found"):
                         tamper_found.append(f"before {gid}: " + ", ".join(dict.fromkeys(found["found"])))
-                    if not source.lstrip().startswith("%%"):
-                        source = source + sentinel_line(nonce)
-                elif kind == "locked":
+                    # the test itself runs in the trusted checker; nothing of it enters the kernel
+                    result = checker.run_test(gid, tcell.source, kernel, options.limits.cell_timeout)
+                    cell.outputs = _test_outputs(result)
+                    cell.execution_count = None
+                    passed = bool(result.get("passed"))
+                    tests[gid] = {"points": tcell.points if passed else 0.0, "max": tcell.points,
+                                  "passed": passed, "message": str(result.get("message", ""))[:600],
+                                  "show": _may_show(result, tcell)}
+                    if gid in ruled.failed:  # the code breaks a rule of the assignment: no points, and why
+                        tests[gid].update(points=0.0, passed=False, message=ruled.failed[gid][:600], show=True)
+                    continue
+                if kind == "locked":
                     kernel.user_expression("__import__('sys').modules['_ag_guard'].mark()")
-                ex = kernel.execute(source, sentinel=nonce)
+                ex = kernel.execute(source)
                 if kind == "locked":
                     kernel.user_expression("__import__('sys').modules['_ag_guard'].capture()")
                 cell.outputs = ex.outputs
@@ -105,21 +149,6 @@ def grade_notebook(path: Path, template: Template, options: GradingOptions, slot
                         for ename, text in RESOURCE_ERRORS:
                             if out.get("ename") == ename and text in str(out.get("evalue", "")):
                                 events.append(f"{gid or f'cell {index}'}: {ename}: {str(out.get('evalue'))[:80]}")
-                if kind == "test":
-                    reply = ex.reply or {}
-                    passed = ex.status == "ok" and ex.sentinel_seen
-                    has_error = any(o.get("output_type") == "error" for o in ex.outputs)
-                    if not passed and not has_error:
-                        if reply.get("status") == "error":
-                            cell.outputs.append(_error_output(reply.get("ename", "Error"), reply.get("evalue", "")))
-                        else:
-                            cell.outputs.append(_error_output(
-                                "AutograderError", "the test did not run to its end (failure hidden or stopped)"))
-                    message = "passed" if passed else next(
-                        (f"{o.get('ename')}: {o.get('evalue')}" for o in cell.outputs
-                         if o.get("output_type") == "error"), "failed")
-                    tests[gid] = {"points": tcell.points if passed else 0.0, "max": tcell.points,
-                                  "passed": passed, "message": message[:300]}
     except KernelStopped as err:
         stopped = err
     score = float(sum(t["points"] for t in tests.values()))
@@ -127,6 +156,8 @@ def grade_notebook(path: Path, template: Template, options: GradingOptions, slot
     if manual:
         notes.append(f"{manual:g} points need manual grading")
     graded_part = f"{score:g}/{max_score:g}"
+    if ruled.review and not tamper_found:
+        notes.insert(0, "; ".join(ruled.review))
     if tamper_found:
         outcome, detail_head = "tampered", (f"grading machinery was altered and restored ({'; '.join(tamper_found)}); "
                                             f"scored 0, the restored run scored {graded_part}")
@@ -137,6 +168,8 @@ def grade_notebook(path: Path, template: Template, options: GradingOptions, slot
         outcome, detail_head = "timeout", f"interrupted after the cell time limit: {', '.join(timeouts)}"
     elif events:
         outcome, detail_head = "resource_limit", "; ".join(events[:3])
+    elif ruled.review:
+        outcome, detail_head = "needs_review", "code that cannot be checked by reading it"
     else:
         outcome, detail_head = "graded", ""
     if stopped is not None and stopped.reason == "error" and not any(t["passed"] for t in tests.values()):
