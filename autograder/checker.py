@@ -250,6 +250,19 @@ def rebuild_keras(name: str, report: dict, kernel: Kernel, rng: np.random.Genera
     return model
 
 
+def split_hidden(source: str) -> tuple[str, str]:
+    """(visible lines, hidden-test lines) of a test cell, each with the other's lines blanked (same numbering)."""
+    visible, hidden, inside = [], [], False
+    for line in source.splitlines():
+        if "### BEGIN HIDDEN TESTS" in line:
+            inside = True
+        (hidden if inside else visible).append(line)
+        (visible if inside else hidden).append("")
+        if "### END HIDDEN TESTS" in line:
+            inside = False
+    return "\n".join(visible) + "\n", "\n".join(hidden) + "\n"
+
+
 def free_names(source: str) -> list[str]:
     """Names a test cell reads without defining them (in order of first use)."""
     tree = ast.parse(source)
@@ -335,6 +348,14 @@ class Checker:
             return NotCheckable(name, f"module {module} is not one the grader imports")
         return NotCheckable(name, f"it is a {answer.get('type', kind)}, which the grader does not receive")
 
+    def _bind(self, source: str, ns: dict, refs: dict, rng: np.random.Generator) -> None:
+        """Put into ns every name `source` reads that ns lacks, asked of the student's kernel."""
+        for name in free_names(source):
+            if name not in ns:
+                value = self.resolve(name, refs, rng)
+                if value is not _MISSING:
+                    ns[name] = value
+
     def test(self, grade_id: str, source: str) -> dict:
         if self.current is None:
             return {"passed": False, "message": "grader error: no prelude", "student_message": False}
@@ -343,32 +364,34 @@ class Checker:
         refs: dict = {}
         rng = np.random.default_rng(int.from_bytes(os.urandom(8), "little"))
         out = io.StringIO()
+        visible, hidden = split_hidden(source)
+        state = {"visible_passed": None}
         try:
             with contextlib.redirect_stdout(out):
-                for name in free_names(source):
-                    if name in ns:
-                        continue
-                    value = self.resolve(name, refs, rng)
-                    if value is not _MISSING:
-                        ns[name] = value
-                exec(compile(source, f"<{grade_id}>", "exec"), ns)
+                state["visible_passed"] = False
+                self._bind(visible, ns, refs, rng)
+                exec(compile(visible, f"<{grade_id}>", "exec"), ns)
+                state["visible_passed"] = True
+                if hidden.strip():
+                    self._bind(hidden, ns, refs, rng)
+                    exec(compile(hidden, f"<{grade_id}>", "exec"), ns)
         except StudentError as err:
-            return {"passed": False, "message": str(err)[:1000], "student_message": True,
+            return {**state, "passed": False, "message": str(err)[:1000], "student_message": True,
                     "stdout": out.getvalue()[-20000:], "traceback": ""}
         except AssertionError as err:  # a test's own message is written for the student; a bare assert is not
             message = str(err).strip()
-            return {"passed": False, "message": message[:1000] or "a check failed", "student_message": bool(message),
+            return {**state, "passed": False, "message": message[:1000] or "a check failed", "student_message": bool(message),
                     "stdout": out.getvalue()[-20000:], "traceback": traceback.format_exc()[-6000:],
                     "lineno": _lineno(grade_id)}
         except NameError as err:
-            return {"passed": False, "message": f"{err} (your notebook does not define it, or it was not run)",
+            return {**state, "passed": False, "message": f"{err} (your notebook does not define it, or it was not run)",
                     "student_message": True, "stdout": out.getvalue()[-20000:],
                     "traceback": traceback.format_exc()[-6000:], "lineno": _lineno(grade_id)}
         except BaseException as err:  # noqa: BLE001
-            return {"passed": False, "message": f"{type(err).__name__}: {str(err)[:800]}", "student_message": False,
+            return {**state, "passed": False, "message": f"{type(err).__name__}: {str(err)[:800]}", "student_message": False,
                     "stdout": out.getvalue()[-20000:], "traceback": traceback.format_exc()[-6000:],
                     "lineno": _lineno(grade_id)}
-        return {"passed": True, "message": "passed", "student_message": False, "stdout": out.getvalue()[-20000:],
+        return {**state, "passed": True, "message": "passed", "student_message": False, "stdout": out.getvalue()[-20000:],
                 "traceback": ""}
 
 

@@ -21,6 +21,7 @@ from .limits import NotebookTooLarge
 from .report import OUTCOMES, StudentResult, save_result, summary_table, write_csv
 from .settings import COURSE_ROOT, GradingOptions, Limits, data_env, default_workspace
 from .template import load_template
+from .trusted import CheckerFailed, TrustedChecker, checker_wrapper
 
 __all__ = ["grade_submissions", "StudentResult", "OUTCOMES", "SandboxUnavailable", "DataNotReady"]
 
@@ -150,7 +151,8 @@ def _record_gradebook(lock: threading.Lock, workspace: Path, template, student: 
 
 def grade_submissions(assignment: str, submissions: Path, workers: int = 2, workspace: Path | None = None,
                       unsafe: bool = False, *, course_root: Path | None = None, limits: Limits | None = None,
-                      progress: bool = False, extra_env: dict | None = None) -> list[StudentResult]:
+                      progress: bool = False, extra_env: dict | None = None,
+                      template_folder: str = "solutions") -> list[StudentResult]:
     """Grade every submission of `assignment` found in `submissions` (folder or zip); see autograder/README.md.
 
     Results are written as each student finishes to <workspace>/results/<assignment>/<student>.json; grades.csv,
@@ -169,7 +171,7 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
                                      "Pass --unsafe (unsafe=True) to grade trusted notebooks anyway.")
     ws = options.workspace
     ws.mkdir(parents=True, exist_ok=True)
-    template = load_template(options.course_root, assignment)
+    template = load_template(options.course_root, assignment, template_folder)
     warm_data(template, options, progress)  # before any kernel starts: they see the cache read-only
     subs = collect(Path(submissions), assignment, ws / "staging" / assignment)
     subs = _import_all(subs, ws, Path(submissions), assignment, options.limits)
@@ -179,6 +181,17 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
         slots.put(i)
     db_lock = threading.Lock()
     results: list[StudentResult] = []
+    checkers: dict = {}  # worker slot -> TrustedChecker (one process per worker, started on first use)
+    prelude_cells = [template.by_id()[g].source for g in template.prelude]
+    prelude_key = f"{template.assignment}:{hash(tuple(prelude_cells))}"
+
+    def checker_for(slot: int):
+        checker = checkers.get(slot)
+        if checker is None or checker.proc.poll() is not None:
+            checker = checkers[slot] = TrustedChecker(options, checker_wrapper(options))
+        checker.prelude(prelude_key, prelude_cells)
+        checker.new_student()
+        return checker
 
     def grade(sub: Submission) -> StudentResult:
         if sub.outcome is not None:
@@ -195,9 +208,12 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
                         copy_regular_tree(sub.files_dir, other_files, skip=lambda name: name.endswith(".ipynb"))
                     else:
                         other_files.mkdir(parents=True)
-                    graded = grade_notebook(sub.notebook, template, options, slot, run_dir, other_files, hide)
+                    graded = grade_notebook(sub.notebook, template, options, slot, run_dir, other_files, hide,
+                                            checker_for(slot))
                 except Exception as err:  # noqa: BLE001 - one student's failure must not stop the batch
                     graded = GradedNotebook(0.0, template.max_score, *_failure(err))
+                    if isinstance(err, CheckerFailed) and slot in checkers:  # a fresh checker for the next one
+                        checkers.pop(slot).close()
                 finally:
                     shutil.rmtree(other_files, ignore_errors=True)
             finally:
@@ -239,12 +255,16 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(subs), desc=f"grading {assignment}", unit="nb", file=sys.stderr)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(grade_safely, s) for s in subs]
-        for fut in as_completed(futures):
-            results.append(fut.result())
-            if bar is not None:
-                bar.update(1)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [pool.submit(grade_safely, s) for s in subs]
+            for fut in as_completed(futures):
+                results.append(fut.result())
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        for checker in checkers.values():
+            checker.close()
     if bar is not None:
         bar.close()
     write_csv(ws, assignment)

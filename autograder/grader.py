@@ -131,7 +131,7 @@ def grade_notebook(path: Path, template: Template, options: GradingOptions, slot
                     passed = bool(result.get("passed"))
                     tests[gid] = {"points": tcell.points if passed else 0.0, "max": tcell.points,
                                   "passed": passed, "message": str(result.get("message", ""))[:600],
-                                  "show": _may_show(result, tcell)}
+                                  "show": _may_show(result, tcell), "visible": result.get("visible_passed")}
                     if gid in ruled.failed:  # the code breaks a rule of the assignment: no points, and why
                         tests[gid].update(points=0.0, passed=False, message=ruled.failed[gid][:600], show=True)
                     continue

@@ -71,9 +71,9 @@ def _kind(cell) -> str:
     return "locked"
 
 
-def source_notebook(course_root: Path, assignment: str) -> Path:
-    """Return solutions/<a>/<a>.ipynb (or the only notebook of solutions/<a>/)."""
-    folder = Path(course_root) / "solutions" / assignment
+def source_notebook(course_root: Path, assignment: str, folder_name: str = "solutions") -> Path:
+    """Return solutions/<a>/<a>.ipynb (or the only notebook of solutions/<a>/); exercises/ for a self-check."""
+    folder = Path(course_root) / folder_name / assignment
     preferred = folder / f"{assignment}.ipynb"
     if preferred.exists():
         return preferred
@@ -83,9 +83,12 @@ def source_notebook(course_root: Path, assignment: str) -> Path:
     return notebooks[0]
 
 
-def load_template(course_root: Path, assignment: str) -> Template:
-    """Build the grading template from the instructor's source notebook with nbgrader's own preprocessors."""
-    path = source_notebook(course_root, assignment)
+def load_template(course_root: Path, assignment: str, folder_name: str = "solutions") -> Template:
+    """Build the grading template from the instructor's source notebook with nbgrader's own preprocessors.
+
+    folder_name="exercises" builds it from the released notebook (visible tests only): a student's self-check.
+    """
+    path = source_notebook(course_root, assignment, folder_name)
     nb = nbformat.read(path, as_version=4)
     graded, _ = ClearSolutions().preprocess(copy.deepcopy(nb), {"language": "python"})
     release, _ = ClearHiddenTests().preprocess(copy.deepcopy(graded), {})

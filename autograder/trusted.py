@@ -180,5 +180,18 @@ class TrustedChecker:
 
 
 def checker_wrapper(options: GradingOptions):
-    """How the checker process is started: sandboxed (deny by default) unless grading is --unsafe."""
-    return None
+    """How the checker process is started: sandboxed (deny by default) unless grading is --unsafe.
+
+    It sees the interpreter, lstm_course, the autograder's own files and the data (read-only), writes only a
+    private /tmp, and has no network: it runs no student code, but it reads what students' kernels send.
+    """
+    if options.unsafe:
+        return None
+    from . import sandbox
+
+    def wrap(argv: list[str], env: dict, tmp: Path) -> list[str]:
+        data = [p for p in data_env(options.extra_env).values() if Path(p).exists()]
+        inner = {k: v for k, v in env.items() if k not in ("PATH", "HOME", "MPLCONFIGDIR")}
+        return sandbox.checker_argv(sys.executable, argv[1:], read_only=data, env=inner)
+
+    return wrap

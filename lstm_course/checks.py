@@ -206,6 +206,9 @@ def _keras_describe(layer: Any) -> LayerInfo:
         info.input_size = _keras_input_size(base, kind)
         act = getattr(base, "activation", None)
         info.activation = getattr(act, "__name__", None) if act is not None else None
+        folded = getattr(layer, "_ag_folded_activation", None)
+        if folded and info.activation in (None, "linear"):
+            info.activation = folded
     elif kind == "dropout":
         info.rate = float(base.rate)
     return info
@@ -240,6 +243,13 @@ def _torch_describe(module: Any) -> LayerInfo:
     return info
 
 
+def _linear(layer: Any) -> bool:
+    """Is this a Keras layer whose own activation is the identity (so a following Activation can be folded in)?"""
+    act = getattr(layer, "activation", None)
+    return _keras_kind(layer) == "dense" and getattr(act, "__name__", None) in (None, "linear") and \
+        not getattr(layer, "_ag_folded_activation", None)
+
+
 def describe_layer(layer: Any) -> LayerInfo:
     """LayerInfo of a Keras layer (incl. Bidirectional) or a torch module (its own parameters only)."""
     return _torch_describe(layer) if _is_torch(layer) else _keras_describe(layer)
@@ -255,7 +265,17 @@ def model_layers(model: Any, with_weights_only: bool = False) -> list[Any]:
         if with_weights_only:
             layers = [m for m in layers if list(m.parameters(recurse=False))]
         return layers
-    layers = [lay for lay in model.layers if type(lay).__name__ != "InputLayer"]
+    layers = []
+    for lay in model.layers:
+        if type(lay).__name__ == "InputLayer":
+            continue
+        if type(lay).__name__ == "Activation" and layers and _linear(layers[-1]):
+            # Dense(1) followed by Activation("sigmoid") computes what Dense(1, activation="sigmoid") computes,
+            # with the same parameters: read the pair as one layer
+            act = getattr(lay, "activation", None)
+            object.__setattr__(layers[-1], "_ag_folded_activation", getattr(act, "__name__", None))
+            continue
+        layers.append(lay)
     if with_weights_only:
         layers = [lay for lay in layers if lay.weights]
     return layers
@@ -461,3 +481,59 @@ def _assert_close(got: Any, want: Any, rtol: float, atol: float, where: str) -> 
     assert g.shape == w.shape, f"{where}: shape {g.shape}, expected {w.shape}"
     assert np.allclose(g, w, rtol=rtol, atol=atol), (
         f"{where}: values differ (max abs difference {np.max(np.abs(g - w)):.3g})")
+
+
+_LOSS_ALIASES = {"bce": "binary_crossentropy", "cce": "categorical_crossentropy",
+                 "scce": "sparse_categorical_crossentropy", "mse": "mean_squared_error",
+                 "mae": "mean_absolute_error", "binary_cross_entropy": "binary_crossentropy",
+                 "bcewithlogitsloss": "binary_crossentropy_with_logits", "crossentropyloss": "categorical_crossentropy"}
+
+
+def _snake(name: str) -> str:
+    import re
+
+    name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", str(name)).lower()
+    return _LOSS_ALIASES.get(name, _LOSS_ALIASES.get(name.replace("_", ""), name))
+
+
+def compile_settings(model: Any) -> dict:
+    """How a compiled Keras model trains: {"loss", "from_logits", "optimizer"} in canonical snake_case names.
+
+    Accepts every spelling Keras accepts: loss="binary_crossentropy", keras.losses.BinaryCrossentropy(),
+    keras.losses.binary_crossentropy, optimizer="adam" or keras.optimizers.Adam(1e-3).
+    """
+    config = getattr(model, "_ag_compile_config", None)
+    if config is None:
+        try:
+            config = model.get_compile_config()
+        except Exception:  # noqa: BLE001 - not compiled
+            config = None
+    assert config, "the model is not compiled: call model.compile(...) in your build function"
+
+    def name_of(node: Any) -> tuple[str | None, dict]:
+        if node is None:
+            return None, {}
+        if isinstance(node, str):
+            return _snake(node), {}
+        if isinstance(node, dict):
+            inner = node.get("config")
+            if node.get("class_name") == "function" and isinstance(inner, str):
+                return _snake(inner), {}
+            return _snake(node.get("class_name", "")), inner if isinstance(inner, dict) else {}
+        return _snake(type(node).__name__), {}
+
+    loss, loss_cfg = name_of(config.get("loss"))
+    optimizer, _ = name_of(config.get("optimizer"))
+    return {"loss": loss, "from_logits": bool(loss_cfg.get("from_logits", False)), "optimizer": optimizer}
+
+
+def check_compile(model: Any, loss: str, optimizer: str | None = None, what: str = "model") -> dict:
+    """The model is compiled with this loss (on probabilities, not logits) and, if given, this optimizer."""
+    got = compile_settings(model)
+    assert got["loss"] == loss, f"{what}: compiled with loss {got['loss']!r}, expected {loss!r}"
+    assert not got["from_logits"], f"{what}: the loss expects logits (from_logits=True), but the model outputs " \
+                                   "probabilities"
+    if optimizer is not None:
+        assert got["optimizer"] == optimizer, f"{what}: compiled with optimizer {got['optimizer']!r}, expected " \
+                                              f"{optimizer!r}"
+    return got

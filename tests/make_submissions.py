@@ -28,75 +28,49 @@ ASSIGNMENTS = ("lstm_vs_gru", "imdb_sentiment", "char_generation", "lstm_cell")
 
 @dataclass
 class Crafted:
-    """One wrong submission: edits {grade_id: [(old, new), ...]} applied to the reference solution cells."""
+    """One catalogued submission: the reference answers, then whole answer cells replaced and small edits applied.
+
+    A wrong one carries one realistic bug and must lose points; a right one in another style (functional API,
+    `.add()`, keyword arguments, other numerics ...) must keep full marks. `expected` is the exact autograded
+    score the grader must give it, `outcome` the outcome.
+    """
 
     student: str
     why: str
     edits: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)  # grade_id -> the whole answer cell
+    expected: float | None = None
+    outcome: str = "graded"
 
+    @property
+    def correct(self) -> bool:
+        return self.expected is not None and self.expected == MAX_AUTO[self.assignment]
 
-CRAFTED: dict[str, list[Crafted]] = {
-    "lstm_cell": [
-        Crafted("cell_no_tanh", "h_t = o_t * c_t: forgets the tanh of the cell state",
-                {"lstm_cell": [("h_t = o_t * np.tanh(c_t)", "h_t = o_t * c_t")]}),
-    ],
-    "lstm_vs_gru": [
-        Crafted("formula_no_bias", "lstm_params forgets the 4h biases",
-                {"formulas": [("return 4 * (h * x + h * h + h)", "return 4 * (h * x + h * h)")]}),
-        Crafted("gru_for_lstm", "a GRU where the LSTM is asked",
-                {"models": [("keras.layers.LSTM(UNITS)", "keras.layers.GRU(UNITS)")]}),
-    ],
-    "imdb_sentiment": [
-        Crafted("hidden_64", "LSTM(64) instead of LSTM(32) in the basic model",
-                {"basic": [("keras.layers.LSTM(32)", "keras.layers.LSTM(64)")]}),
-        Crafted("stack_return_sequences", "the second stacked LSTM does not return its sequence (the build fails)",
-                {"stacked": [("keras.layers.LSTM(32, return_sequences=True),\n        keras.layers.LSTM(32),",
-                              "keras.layers.LSTM(32, return_sequences=False),\n        keras.layers.LSTM(32),")]}),
-        Crafted("no_bidirectional", "a plain LSTM where Bidirectional(LSTM) is asked",
-                {"bidirectional": [("keras.layers.Bidirectional(keras.layers.LSTM(32))", "keras.layers.LSTM(32)")]}),
-        Crafted("vocab_20000", "Embedding(20_000, 32) in the four trained-from-scratch models",
-                {g: [("keras.layers.Embedding(VOCAB, 32)", "keras.layers.Embedding(20_000, 32)")]
-                 for g in ("basic", "dropout", "stacked", "bidirectional")}),
-        Crafted("count_params_patched", "LSTM(64) hidden behind a patched count_params (instance and class)",
-                {"basic": [("keras.layers.LSTM(32)", "keras.layers.LSTM(64)"),
-                           ("    return model\n",
-                            "    model.count_params = lambda: 328_353\n"
-                            "    keras.Model.count_params = lambda self: 328_353\n"
-                            "    return model\n")]}),
-        Crafted("post_padding", "pads at the end and keeps the first SEQ_LEN words",
-                {"pad_front": [("tail = list(seq)[-seq_len:] if seq_len > 0 else []", "tail = list(seq)[:seq_len]"),
-                               ("out[k, seq_len - len(tail):] = tail", "out[k, :len(tail)] = tail")]}),
-        Crafted("glove_trainable", "the GloVe embedding is left trainable",
-                {"glove_model": [("trainable=False", "trainable=True")]}),
-    ],
-    "char_generation": [
-        Crafted("input_shape_swapped", "the char model reads (1, 100): time steps and features swapped",
-                {"char_model": [("keras.Input(shape=(seq_length, 1))", "keras.Input(shape=(1, seq_length))")]}),
-        Crafted("target_off_by_one", "targets y[i] = t[i + 99], the last input character",
-                {"dataset": [("Y[np.arange(n), ids[seq_length:]] = 1.0", "Y[np.arange(n), ids[seq_length - 1:-1]] = 1.0")]}),
-    ],
-}
+    assignment: str = ""
+
 
 # Autograded points. (Manual answer cells, 2 points in lstm_vs_gru and char_generation, are not scored by
 # the autograder; they stay ungraded until an instructor grades them.)
 MAX_AUTO = {"lstm_cell": 14, "lstm_vs_gru": 9, "imdb_sentiment": 16, "char_generation": 14}
+
+
+def _catalogue(assignment: str) -> list[Crafted]:
+    import importlib
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    items = importlib.import_module(f"catalogue.{assignment}").CATALOGUE
+    for item in items:
+        item.assignment = assignment
+    names = [c.student for c in items]
+    assert len(names) == len(set(names)), f"{assignment}: a student name is used twice in the catalogue"
+    return items
+
+
+#: assignment -> its catalogue (tests/catalogue/<assignment>.py): wrong answers and right answers in other styles.
+CRAFTED: dict[str, list[Crafted]] = {a: _catalogue(a) for a in ASSIGNMENTS}
+#: assignment -> student -> the exact autograded score ("reference" full marks, "blank" 0).
 EXPECTED: dict[str, dict[str, float]] = {
-    "lstm_cell": {"reference": 14, "blank": 0, "cell_no_tanh": 2},  # sigmoid 1 + shapes 1
-    "lstm_vs_gru": {"reference": 9, "blank": 0,
-                    "formula_no_bias": 7,  # -2 test_lstm_params
-                    "gru_for_lstm": 5},  # -2 test_model_layers, -2 test_model_params
-    "imdb_sentiment": {"reference": 16, "blank": 0,
-                       "hidden_64": 13,  # -3 test_basic_model
-                       "stack_return_sequences": 14,  # -2 test_stacked_model
-                       "no_bidirectional": 14,  # -2 test_bidirectional_model
-                       "vocab_20000": 8,  # -3 basic, -1 dropout, -2 stacked, -2 bidirectional
-                       "count_params_patched": 13,  # -3 test_basic_model
-                       "post_padding": 12,  # -2 test_pad_front, -2 test_sequences
-                       "glove_trainable": 13},  # -2 test_glove_model, -1 test_glove_frozen
-    "char_generation": {"reference": 14, "blank": 0,
-                        "input_shape_swapped": 10,  # -2 test_char_model, -2 test_generate
-                        "target_off_by_one": 11},  # -3 test_dataset
-}
+    a: {"reference": MAX_AUTO[a], "blank": 0, **{c.student: c.expected for c in CRAFTED[a]}} for a in ASSIGNMENTS}
 
 
 def _grade_id(cell) -> str | None:
@@ -114,9 +88,14 @@ def released(assignment: str, root: Path = REPO) -> nbformat.NotebookNode:
     return nbformat.read(root / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
 
 
-def filled(assignment: str, edits: dict[str, list[tuple[str, str]]] | None = None, root: Path = REPO):
-    """The released notebook with every solution cell answered by the reference, then `edits` applied."""
+def filled(assignment: str, edits: dict[str, list[tuple[str, str]]] | None = None, root: Path = REPO,
+           cells: dict[str, str] | None = None):
+    """The released notebook with every solution cell answered by the reference (or by `cells`), then `edits`."""
     answers = solution_sources(assignment, root)
+    for gid, source in (cells or {}).items():
+        if gid not in answers:
+            raise KeyError(f"{assignment}: no solution cell {gid!r}")
+        answers[gid] = source
     for gid, changes in (edits or {}).items():
         if gid not in answers:
             raise KeyError(f"{assignment}: no solution cell {gid!r}")
@@ -143,7 +122,7 @@ def submissions(assignment: str, root: Path = REPO) -> dict[str, nbformat.Notebo
     """student -> notebook: "reference", "blank" and the crafted ones of the assignment."""
     subs = {"reference": filled(assignment, root=root), "blank": released(assignment, root)}
     for crafted in CRAFTED.get(assignment, []):
-        subs[crafted.student] = filled(assignment, crafted.edits, root)
+        subs[crafted.student] = filled(assignment, crafted.edits, root, crafted.cells)
     return subs
 
 

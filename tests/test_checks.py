@@ -162,3 +162,44 @@ def test_check_same_function_and_shape():
     checks.check_shape(np.zeros((2, 3)), (2, None))
     with pytest.raises(AssertionError, match="shape"):
         checks.check_shape(np.zeros((2, 3)), (3, 2))
+
+
+def test_dense_then_activation_reads_as_one_layer():
+    """Is Dense(1) followed by Activation("sigmoid") read as Dense(1, activation="sigmoid") (same function and
+    parameters), while an Activation after a layer that has its own activation stays a layer of its own?"""
+    keras = pytest.importorskip("keras")
+    from lstm_course import checks
+
+    folded = keras.Sequential([keras.Input((5,), dtype="int32"), keras.layers.Embedding(20, 4), keras.layers.LSTM(3),
+                               keras.layers.Dense(1), keras.layers.Activation("sigmoid")])
+    layers = checks.check_kinds(folded, ["embedding", "lstm", "dense"])
+    checks.check_dense(layers[2], 1, 3, activation="sigmoid")
+    checks.check_param_counts(folded, [80, 4 * 3 * (3 + 4) + 4 * 3, 4])
+    double = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="relu"),
+                               keras.layers.Activation("sigmoid")])
+    with pytest.raises(AssertionError, match="layers"):
+        checks.check_kinds(double, ["dense"])
+
+
+def test_compile_settings_accept_every_spelling_and_catch_wrong_losses():
+    """Are loss="binary_crossentropy", BinaryCrossentropy() and the function all read as one loss, and a model
+    compiled with mse, with from_logits=True or with another optimizer caught with a message that says why?"""
+    keras = pytest.importorskip("keras")
+    from lstm_course import checks
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    with pytest.raises(AssertionError, match="not compiled"):
+        checks.check_compile(model, "binary_crossentropy")
+    for loss in ("binary_crossentropy", keras.losses.BinaryCrossentropy(), keras.losses.binary_crossentropy):
+        for optimizer in ("adam", keras.optimizers.Adam(1e-3)):
+            model.compile(optimizer=optimizer, loss=loss)
+            checks.check_compile(model, "binary_crossentropy", "adam")
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(AssertionError, match="mean_squared_error"):
+        checks.check_compile(model, "binary_crossentropy")
+    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    with pytest.raises(AssertionError, match="logits"):
+        checks.check_compile(model, "binary_crossentropy")
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    with pytest.raises(AssertionError, match="sgd"):
+        checks.check_compile(model, "binary_crossentropy", "adam")

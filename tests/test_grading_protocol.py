@@ -1,0 +1,143 @@
+"""The plain-data protocol between a student's kernel and the trusted checker (lstm_course.grading), and the
+rules read from a student's code (autograder.rules)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+
+from autograder import rules
+from autograder.checker import free_names, split_hidden
+from lstm_course import grading
+
+
+def test_values_cross_as_plain_data():
+    """Do numbers, strings, tuples, dicts with int keys, arrays and seeded generators survive pack/unpack?"""
+    value = {"a": np.arange(6).reshape(2, 3), 3: [np.float32(1.5), (1, "x", None, True)], "s": {1, 2},
+             "r": np.random.default_rng(7)}
+    back = grading.unpack(grading.pack(value))
+    assert np.array_equal(back["a"], value["a"]) and back[3] == [1.5, (1, "x", None, True)] and back["s"] == {1, 2}
+    assert back["r"].integers(0, 1000, 5).tolist() == np.random.default_rng(7).integers(0, 1000, 5).tolist()
+
+
+def test_hostile_objects_lose_their_behaviour_on_the_way():
+    """Does an ndarray subclass or an int whose comparisons always agree arrive as a plain array or int?"""
+    class Agree(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    class AgreeInt(int):
+        def __eq__(self, other):
+            return True
+
+    arr = grading.unpack(grading.pack(np.zeros(3).view(Agree)))
+    assert type(arr) is np.ndarray and not (arr == np.ones(3)).all()
+    num = grading.unpack(grading.pack(AgreeInt(3)))
+    assert type(num) is int and num != 4
+    assert isinstance(grading.unpack(grading.pack(object())), grading.Unsupported)
+
+
+def test_unpack_refuses_pickles_and_garbage():
+    """Is an object array (which needs pickle), a non-base64 text or an oversized answer refused?"""
+    buf = io.BytesIO()
+    np.savez(buf, skeleton=np.frombuffer(json.dumps({"__nd__": 0}).encode(), dtype=np.uint8),
+             a0=np.array([object()], dtype=object))
+    with pytest.raises(ValueError):
+        grading.unpack(base64.b64encode(buf.getvalue()).decode())
+    for bad in ("not base64 !", "", 17):
+        with pytest.raises(Exception):
+            grading.unpack(bad)
+
+
+def test_serve_answers_and_never_raises():
+    """Does the kernel side call functions, report errors as data and survive a function that exits?"""
+    def boom():
+        raise SystemExit("no")
+
+    ns = {"f": lambda a, b: a + b, "boom": boom, "x": np.ones(2), "m": grading.TableModel(5)}
+    call = grading.unpack(grading.serve(grading.pack({"op": "call", "name": "f", "args": (2, 3)}), ns))
+    assert call == {"result": 5}
+    err = grading.unpack(grading.serve(grading.pack({"op": "call", "name": "boom", "args": ()}), ns))
+    assert err["error"]["type"] == "SystemExit"
+    desc = grading.unpack(grading.serve(grading.pack({"op": "describe", "name": "x"}), ns))
+    assert desc["kind"] == "value" and np.array_equal(desc["value"], np.ones(2))
+    assert grading.unpack(grading.serve(grading.pack({"op": "describe", "name": "nope"}), ns)) == {"kind": "missing"}
+
+
+def test_probe_substitution_tells_a_loop_over_the_cell_from_a_shortcut():
+    """Does call_with put the probe cell in place of the student's global for one call, then restore it?"""
+    ns: dict = {"np": np}
+    exec("def lstm_cell(x, h, c, p):\n    raise AssertionError('the student cell must not run')\n"
+         "def loop(xs, p):\n    h = c = np.zeros((xs.shape[0], p['U_f'].shape[0]))\n    hs = []\n"
+         "    for t in range(xs.shape[1]):\n        h, c = lstm_cell(xs[:, t], h, c, p)\n        hs.append(h)\n"
+         "    return np.stack(hs, 1), h, c\n", ns)
+    lstm_cell, loop = ns["lstm_cell"], ns["loop"]
+    rng = np.random.default_rng(0)
+    p = {"W_f": rng.normal(size=(2, 3)), "U_f": rng.normal(size=(3, 3))}
+    xs = rng.normal(size=(2, 4, 2))
+    got = grading.call_with(loop, {"lstm_cell": "probe_cell"}, xs, p)
+    for g, w in zip(got, grading.probe_forward(xs, p)):
+        assert np.allclose(g, w)
+    assert ns["lstm_cell"] is lstm_cell
+
+
+def test_table_model_depends_on_every_position():
+    """Does the stand-in character model change its argmax when any one position of the window changes?"""
+    model = grading.TableModel(7)
+    base = np.arange(10, dtype=float).reshape(1, 10, 1)
+    first = np.argmax(model.predict(base))
+    for k in range(10):
+        other = base.copy()
+        other[0, k, 0] += 1
+        assert np.argmax(model.predict(other)) != first
+
+
+def test_split_hidden_keeps_line_numbers_and_free_names_skip_locals():
+    """Are the visible and hidden parts of a test cell split with the same line numbers, and are the names a test
+    defines itself (assignments, loop variables, arguments, imports) not asked of the student?"""
+    src = 'x = f(1)\n### BEGIN HIDDEN TESTS\nfor _k in range(3):\n    assert g(_k)\n### END HIDDEN TESTS\n'
+    visible, hidden = split_hidden(src)
+    assert visible.splitlines()[0] == "x = f(1)" and "g(_k)" in hidden.splitlines()[3]
+    assert free_names(src) == ["f", "g"]
+    assert free_names("import numpy as np\ndef h(a):\n    return a + b\nnp.sum(h(2))") == ["b"]
+
+
+@pytest.mark.parametrize("code, broken", [
+    ("import keras", True),
+    ("from lstm_course import cells as ref", True),
+    ("import lstm_course.cells as q", True),
+    ("y = lc.cells.lstm_cell(1, 2, 3, 4)", True),
+    ("from lstm_course.cells import lstm_cell as mine", True),
+    ("t = torch.zeros(3)", True),
+    ("import numpy as np\nz = np.tanh(1.0)", False),
+    ("lc.checks.check_shape(a, (1,), 'a')", False),
+    ("n = getattr(a, 'shape')", False),
+])
+def test_rules_read_the_code_whatever_the_import_is_called(code, broken):
+    """Is a forbidden module caught under any alias, attribute path or import form, and plain NumPy left alone?"""
+    rule = {"name": "numpy only", "tests": ["t"], "forbidden_modules": ["keras", "torch", "lstm_course.cells"],
+            "forbidden_names": ["keras", "torch"], "forbidden_attributes": ["cells"]}
+    report = rules.check_notebook([rule], [("answer", code)])
+    assert ("t" in report.failed) == broken, report
+    assert not report.review
+
+
+@pytest.mark.parametrize("code", [
+    "m = __import__('lstm_' + 'course.cells')",
+    "import importlib\nm = importlib.import_module(name)",
+    "f = getattr(lc, 'ce' + 'lls')",
+    "f = eval('lc.cells')",
+    "import sys\nm = sys.modules['lstm_course.cells']",
+    "g = globals()['lc']",
+    "f = lc.__dict__['cells']",
+])
+def test_rules_send_code_that_hides_its_names_to_an_instructor(code):
+    """Does code that builds names at run time get no points and a review, never full marks?"""
+    rule = {"name": "numpy only", "tests": ["t"], "forbidden_modules": ["lstm_course.cells"],
+            "forbidden_attributes": ["cells"]}
+    report = rules.check_notebook([rule], [("answer", code)])
+    assert report.review and "t" in report.failed
