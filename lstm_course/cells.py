@@ -67,20 +67,21 @@ def gru_cell(x_t: np.ndarray, h_prev: np.ndarray, p: Params, reset_after: bool =
 
 
 def grupp_cell(x_t: np.ndarray, h_prev: np.ndarray, p: Params) -> np.ndarray:
-    """One step of "GRU++" (CS109B): separate forget and input gates, no separate cell.
+    """One step of "GRU++", as built in the CS109B lecture (Protopapas, Glickman and Tanner).
 
-    r_t  = sigmoid(x_t W_r + h_{t-1} U_r + b_r)                    reset gate
-    f_t  = sigmoid(x_t W_f + h_{t-1} U_f + b_f)                    forget gate
-    i_t  = sigmoid(x_t W_i + h_{t-1} U_i + b_i)                    input gate
-    h~_t = tanh(x_t W_h + (r_t * h_{t-1}) U_h + b_h)               candidate
+    f_t  = sigmoid(x_t W_f + h_{t-1} U_f + b_f)                    forget gate (the GRU's z, renamed)
+    i_t  = sigmoid(x_t W_i + h_{t-1} U_i + b_i)                    input gate (the GRU's reset gate, moved)
+    h~_t = tanh(x_t W_h + h_{t-1} U_h + b_h)                       candidate, computed without a reset
     h_t  = f_t * h_{t-1} + i_t * h~_t
 
-    f_t + i_t is not tied to 1, so |h_t| can grow without bound (up to t in the worst case).
+    The GRU's reset gate no longer scales h_{t-1} inside the candidate: it gates the candidate itself
+    and is called the input gate, and the GRU's tied factor 1 - z_t is gone. Three blocks (f, i and the
+    candidate), the size of the GRU. f_t + i_t is not tied to 1, so |h_t| can grow without bound (up to
+    t in the worst case). With i_t = 1 - f_t it is the GRU with its reset gate held open (r_t = 1).
     """
-    r_t = sigmoid(x_t @ p["W_r"] + h_prev @ p["U_r"] + p["b_r"])  # (batch, h)
     f_t = sigmoid(x_t @ p["W_f"] + h_prev @ p["U_f"] + p["b_f"])  # (batch, h)
     i_t = sigmoid(x_t @ p["W_i"] + h_prev @ p["U_i"] + p["b_i"])  # (batch, h)
-    h_tilde = np.tanh(x_t @ p["W_h"] + (r_t * h_prev) @ p["U_h"] + p["b_h"])  # (batch, h)
+    h_tilde = np.tanh(x_t @ p["W_h"] + h_prev @ p["U_h"] + p["b_h"])  # (batch, h)
     h_t = f_t * h_prev + i_t * h_tilde  # (batch, h)
     return h_t
 
@@ -215,8 +216,8 @@ def init_gru_params(x_size: int, h_size: int, rng: np.random.Generator | int | N
 
 
 def init_grupp_params(x_size: int, h_size: int, rng: np.random.Generator | int | None = None) -> Params:
-    """Random GRU++ parameters W_r W_f W_i W_h (x, h), U_* (h, h), b_* (h,)."""
-    return _init_gates(("r", "f", "i", "h"), x_size, h_size, _default_rng(rng))
+    """Random GRU++ parameters W_f W_i W_h (x, h), U_* (h, h), b_* (h,): three blocks, like the GRU."""
+    return _init_gates(("f", "i", "h"), x_size, h_size, _default_rng(rng))
 
 
 # ----------------------------------------------------------------------------------------------

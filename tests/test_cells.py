@@ -117,15 +117,25 @@ def test_grupp_state_can_grow_without_bound(rng: np.random.Generator) -> None:
 
 
 def test_grupp_cell_by_formula(rng: np.random.Generator, xs: np.ndarray) -> None:
-    """Does the GRU++ step apply r inside the candidate's recurrent product and f, i outside?"""
+    """Does the GRU++ step gate the un-reset candidate with i and the old state with f (CS109B's GRU++)?"""
     p = cells.init_grupp_params(X, H, rng)
     x_t, h = xs[:, 0], rng.normal(size=(BATCH, H))
     s = cells.sigmoid
-    r = s(x_t @ p["W_r"] + h @ p["U_r"] + p["b_r"])
     f = s(x_t @ p["W_f"] + h @ p["U_f"] + p["b_f"])
     i = s(x_t @ p["W_i"] + h @ p["U_i"] + p["b_i"])
-    expected = f * h + i * np.tanh(x_t @ p["W_h"] + (r * h) @ p["U_h"] + p["b_h"])
+    expected = f * h + i * np.tanh(x_t @ p["W_h"] + h @ p["U_h"] + p["b_h"])
     np.testing.assert_allclose(cells.grupp_cell(x_t, h, p), expected)
+
+
+def test_grupp_with_tied_gates_is_the_gru_without_reset(rng: np.random.Generator, xs: np.ndarray) -> None:
+    """Is GRU++ with i = 1 - f (negated forget weights) the GRU whose reset gate is held open?"""
+    p_gru = cells.init_gru_params(X, H, rng)
+    p_gru["b_r"] = np.full(H, 60.0)  # r_t = 1 in float64
+    p_grupp = {"W_f": p_gru["W_z"], "U_f": p_gru["U_z"], "b_f": p_gru["b_z"],
+               "W_i": -p_gru["W_z"], "U_i": -p_gru["U_z"], "b_i": -p_gru["b_z"],
+               "W_h": p_gru["W_h"], "U_h": p_gru["U_h"], "b_h": p_gru["b_h"]}
+    hs_gru, _ = cells.gru_forward(xs, p_gru, reset_after=False)
+    np.testing.assert_allclose(cells.grupp_forward(xs, p_grupp)[0], hs_gru)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "gru", "gru_before", "grupp", "lstm"])
@@ -188,9 +198,9 @@ def test_init_params_keys_shapes_and_seed() -> None:
             **{f"rb_{g}": (H,) for g in "zrh"},
         },
         cells.init_grupp_params: {
-            **{f"W_{g}": (X, H) for g in "rfih"},
-            **{f"U_{g}": (H, H) for g in "rfih"},
-            **{f"b_{g}": (H,) for g in "rfih"},
+            **{f"W_{g}": (X, H) for g in "fih"},
+            **{f"U_{g}": (H, H) for g in "fih"},
+            **{f"b_{g}": (H,) for g in "fih"},
         },
     }
     for init, shapes in expected.items():
