@@ -1,14 +1,24 @@
 """Test accuracy against the number of labelled reviews: random vs GloVe-frozen vs GloVe-fine-tuned embeddings.
 
 Model: Embedding(10000, 50) -> LSTM(32) -> Dense(1), RMSprop(1e-3), batch 64. The embedding starts
-random (Keras' U(-0.05, 0.05)) and is trained, or starts from GloVe 6B 50d and is frozen or
-fine-tuned. Training sets are nested balanced subsets of the 25,000 training reviews (the n=500 set
+random (Keras' U(-0.05, 0.05), which the course's PyTorch builder copies) and is trained, or starts
+from GloVe 6B 50d and is frozen or fine-tuned. The "glove-rescaled-*" conditions multiply the whole
+GloVe table by one number so that its rows have the root-mean-square length of the random start's
+(0.05 * sqrt(50 / 3) = 0.204, against 4.66 for the GloVe rows of the course vocabulary): same
+directions, random-start scale.
+Training sets are nested balanced subsets of the 25,000 training reviews (the n=500 set
 contains the n=250 set, ...). Epochs depend on n (small sets get more passes, see epochs_for), fixed
 in advance: no early stopping, no tuning on the test set. Writes chapters/data/small_n_glove.json
 (rewritten after every run), with the command line, the machine and the data pipeline.
 Used by chapters/pretrained_embeddings.md.
 
     python benchmarks/small_n_glove.py --seq-len 200 --n-test 10000
+
+The rescaling runs of the chapter (several seeds at small n; about an hour on 2 busy cores):
+
+    python benchmarks/small_n_glove.py --pipeline standalone --seq-len 200 --n-test 10000 \
+        --sizes 250 1000 --seeds 0 1 2 --conditions random glove-frozen glove-fine-tuned \
+        glove-rescaled-frozen glove-rescaled-fine-tuned --out chapters/data/small_n_glove_rescaled.json
 """
 
 from __future__ import annotations
@@ -32,11 +42,26 @@ from imdb_data import glove_matrix, load_sequences  # noqa: E402
 from lstm_course import imdb_models as im  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CONDITIONS = {  # name: (use GloVe, trainable embedding)
-    "random": (False, True),
-    "glove-frozen": (True, False),
-    "glove-fine-tuned": (True, True),
+CONDITIONS = {  # name: (GloVe table: None, "as is" or "rescaled"; trainable embedding)
+    "random": (None, True),
+    "glove-frozen": ("as is", False),
+    "glove-fine-tuned": ("as is", True),
+    "glove-rescaled-frozen": ("rescaled", False),
+    "glove-rescaled-fine-tuned": ("rescaled", True),
 }
+RANDOM_LIMIT = 0.05  # the random start U(-RANDOM_LIMIT, RANDOM_LIMIT) of Keras' Embedding and the course's builders
+
+
+def rescale_to_random_start(matrix: np.ndarray, limit: float = RANDOM_LIMIT) -> tuple[np.ndarray, float]:
+    """(matrix * s, s): s makes the RMS length of the non-zero rows that of a U(-limit, limit) row.
+
+    A U(-a, a) component has variance a^2 / 3, so a row of d of them has mean squared length d a^2 / 3.
+    Zero rows (padding, OOV, words GloVe lacks) stay zero.
+    """
+    rows = matrix[matrix.any(axis=1)]
+    target = limit * np.sqrt(matrix.shape[1] / 3)
+    scale = float(target / np.sqrt((rows.astype(np.float64) ** 2).sum(axis=1).mean()))
+    return (matrix * scale).astype(matrix.dtype), scale
 
 
 def epochs_for(n: int, examples: int = 10_000, low: int = 2, high: int = 20) -> int:
@@ -74,6 +99,8 @@ def main() -> None:
         keep = balanced_indices(y_test, args.n_test, seed=12345)
         x_test, y_test = x_test[keep], y_test[keep]
     matrix, coverage = glove_matrix(vocabulary)
+    tables = {None: None, "as is": matrix}
+    tables["rescaled"], scale = rescale_to_random_start(matrix)
 
     record = {
         "command": "python " + " ".join([f"benchmarks/{Path(sys.argv[0]).name}"] + sys.argv[1:]),
@@ -86,6 +113,7 @@ def main() -> None:
         "batch_size": args.batch_size, "optimizer": "RMSprop(lr=1e-3)",
         "n_test": int(len(x_test)), "glove_coverage": coverage,
         "epochs_rule": "clip(ceil(10000 / n), 2, 20)",
+        "rescale_factor": scale,
         "runs": [],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -93,11 +121,10 @@ def main() -> None:
         for n in args.sizes:
             idx = balanced_indices(y_train, n, seed)
             for name in args.conditions:
-                use_glove, trainable = CONDITIONS[name]
+                table, trainable = CONDITIONS[name]
                 torch.manual_seed(seed)
                 model = im.build_torch_classifier(
-                    "single", embed_dim=50, embedding_matrix=matrix if use_glove else None,
-                    trainable_embedding=trainable,
+                    "single", embed_dim=50, embedding_matrix=tables[table], trainable_embedding=trainable,
                 )
                 epochs = epochs_for(n)
                 result = im.train_and_evaluate(model, x_train[idx], y_train[idx], x_test, y_test, epochs=epochs,
