@@ -111,33 +111,22 @@ def grade_notebook(path: Path, template: Template, options: GradingOptions, slot
     empty.mkdir(parents=True, exist_ok=True)
     try:
         with GradingKernel(options, slot, run_dir, files_dir or empty, hide) as kernel:
+            # 1. every cell but the tests, in order; 2. the tests, in order, in the trusted checker. No student
+            # code runs after the checker's first request, so nothing a student's function was given (a hidden
+            # test's inputs) can reach a later cell's output, and nothing of a test ever enters the kernel.
+            pending = []
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
                 gid = cell.metadata.get("nbgrader", {}).get("grade_id")
                 tcell = by_id.get(gid) if gid else None
                 kind = tcell.kind if tcell else "student"
-                source = cell.source
                 if kind == "test":
-                    # second line: the in-kernel guard restores the machinery and says what it had to restore
-                    report = kernel.user_expression(restore_expression("AG-" + secrets.token_hex(16)))
-                    found = json.loads(report) if isinstance(report, str) else {}
-                    if found.get("found"):
-                        tamper_found.append(f"before {gid}: " + ", ".join(dict.fromkeys(found["found"])))
-                    # the test itself runs in the trusted checker; nothing of it enters the kernel
-                    result = checker.run_test(gid, tcell.source, kernel, options.limits.cell_timeout)
-                    cell.outputs = _test_outputs(result)
-                    cell.execution_count = None
-                    passed = bool(result.get("passed"))
-                    tests[gid] = {"points": tcell.points if passed else 0.0, "max": tcell.points,
-                                  "passed": passed, "message": str(result.get("message", ""))[:600],
-                                  "show": _may_show(result, tcell), "visible": result.get("visible_passed")}
-                    if gid in ruled.failed:  # the code breaks a rule of the assignment: no points, and why
-                        tests[gid].update(points=0.0, passed=False, message=ruled.failed[gid][:600], show=True)
+                    pending.append((cell, gid, tcell))
                     continue
                 if kind == "locked":
                     kernel.user_expression("__import__('sys').modules['_ag_guard'].mark()")
-                ex = kernel.execute(source)
+                ex = kernel.execute(cell.source)
                 if kind == "locked":
                     kernel.user_expression("__import__('sys').modules['_ag_guard'].capture()")
                 cell.outputs = ex.outputs
@@ -149,6 +138,22 @@ def grade_notebook(path: Path, template: Template, options: GradingOptions, slot
                         for ename, text in RESOURCE_ERRORS:
                             if out.get("ename") == ename and text in str(out.get("evalue", "")):
                                 events.append(f"{gid or f'cell {index}'}: {ename}: {str(out.get('evalue'))[:80]}")
+            if pending:
+                # second line: the in-kernel guard restores the machinery and says what it had to restore
+                report = kernel.user_expression(restore_expression("AG-" + secrets.token_hex(16)))
+                found = json.loads(report) if isinstance(report, str) else {}
+                if found.get("found"):
+                    tamper_found.append("before the tests: " + ", ".join(dict.fromkeys(found["found"])))
+            for cell, gid, tcell in pending:
+                result = checker.run_test(gid, tcell.source, kernel, options.limits.cell_timeout)
+                cell.outputs = _test_outputs(result)
+                cell.execution_count = None
+                passed = bool(result.get("passed"))
+                tests[gid] = {"points": tcell.points if passed else 0.0, "max": tcell.points,
+                              "passed": passed, "message": str(result.get("message", ""))[:600],
+                              "show": _may_show(result, tcell), "visible": result.get("visible_passed")}
+                if gid in ruled.failed:  # the code breaks a rule of the assignment: no points, and why
+                    tests[gid].update(points=0.0, passed=False, message=ruled.failed[gid][:600], show=True)
     except KernelStopped as err:
         stopped = err
     score = float(sum(t["points"] for t in tests.values()))

@@ -48,8 +48,17 @@ def _zmq_context() -> zmq.Context:
     with a socket still open (e.g. after a failed start) is destroyed by the garbage collector, whose
     Context.__del__ -> term() then waits forever for that socket: a later batch hung that way. The
     shared context is never terminated by the grader; every socket is closed explicitly in stop().
+    Every socket it makes refuses a message over MAX_MESSAGE bytes (the peer is disconnected, and the kernel is
+    then treated as dead): one message of gigabytes would otherwise be read whole into the grader's memory.
     """
-    return zmq.Context.instance()
+    ctx = zmq.Context.instance()
+    ctx.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+    return ctx
+
+
+#: Largest message the grader reads from a kernel (the biggest legitimate one is a packed answer to the checker,
+#: at most lstm_course.grading.MAX_PACKED characters).
+MAX_MESSAGE = 256 * 2**20
 
 
 class KernelStopped(Exception):

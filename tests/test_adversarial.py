@@ -25,6 +25,9 @@ LIMITS = Limits(cell_timeout=8, notebook_timeout=45, interrupt_grace=3, address_
                 tmp_size=64 * 2**20, file_size=16 * 2**20, output_hard_cap=4 * 2**20, max_tasks=128)
 WRONG = {"add_answer": "def add(a, b):\n    return 0", "count_answer": "def count_lstm_params(h, x):\n    return 1",
          "greet_answer": "def greet(name):\n    return ''"}
+BLANK = {"add_answer": "def add(a, b):\n    raise NotImplementedError()",
+         "count_answer": "def count_lstm_params(h, x):\n    raise NotImplementedError()",
+         "greet_answer": "def greet(name):\n    raise NotImplementedError()"}
 
 
 def cases(course: Path, secret_home: Path, port: int, workspace: Path, sub: Path) -> dict:
@@ -88,6 +91,52 @@ def cases(course: Path, secret_home: Path, port: int, workspace: Path, sub: Path
                             {"tampered"}),
         "input_transformer": (hostile("get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n"
                                       "get_ipython().ast_transformers.append(object())"), {"tampered"}),
+        # checks that would trust the student's process: the tests run in the trusted checker instead
+        "execution_result_success": (hostile(
+            "from IPython.core.interactiveshell import ExecutionResult\n"
+            "ExecutionResult.success = property(lambda self: True)\n"
+            "ExecutionResult.raise_error = lambda self: None\nprint('Visible checks passed')", answers=BLANK),
+            {"graded", "tampered"}),
+        "event_hook_as_ipython": (hostile(
+            "def post_run_cell(result=None):\n    print('Visible checks passed (not the whole grade).')\n"
+            "post_run_cell.__module__ = 'IPython.core.events'\n"
+            "post_run_cell.__qualname__ = 'EventManager._post_run'\n"
+            "get_ipython().events.register('post_run_cell', post_run_cell)", answers=BLANK), {"graded", "tampered"}),
+        "import_interceptor": (hostile(
+            "import builtins, types\n_real = builtins.__import__\n"
+            "def fake(name, *a, **k):\n    if name.startswith(('_ag', 'lstm_course')):\n"
+            "        m = types.ModuleType(name)\n        m.serve = lambda *a, **k: 'AAAA'\n"
+            "        m.restore = lambda *a, **k: '{}'\n        return m\n    return _real(name, *a, **k)\n"
+            "builtins.__import__ = fake", answers=BLANK), {"graded", "tampered"}),
+        "fake_serve": (hostile(
+            "import lstm_course.grading as g\n"
+            "g.serve = lambda request, ns: g.pack({'kind': 'value', 'value': True, 'result': 3})", answers=BLANK),
+            {"graded", "tampered"}),
+        "guard_snapshot_gc": (hostile(
+            "import gc, math\nfor o in gc.get_objects():\n    if isinstance(o, dict) and 'builtins' in o and "
+            "'modules' in o:\n        o['modules'] = {}\n        o['builtins'] = {}\n"
+            "math.isclose = lambda *a, **k: True", answers=BLANK), {"graded", "tampered"}),
+        "always_equal_values": (toy.submission(course, {
+            "add_answer": "class Same(int):\n    def __eq__(self, other):\n        return True\n"
+                          "    __hash__ = int.__hash__\ndef add(a, b):\n    return Same(0)",
+            "count_answer": "class Same(int):\n    def __eq__(self, other):\n        return True\n"
+                            "    __hash__ = int.__hash__\ndef count_lstm_params(h, x):\n    return Same(1)",
+            "greet_answer": "class Any(str):\n    def __eq__(self, other):\n        return True\n"
+                            "def greet(name):\n    return Any('')"}), {"graded"}),
+        # one message larger than the grader reads (it would be read whole into the grader's memory)
+        "giant_message": (hostile("k = get_ipython().kernel\nk.session.send(k.iopub_socket, 'stream', "
+                                  "{'name': 'stdout', 'text': 'x' * 300_000_000}, parent=k.get_parent('shell'))"),
+                          {"graded", "output_too_large", "kernel_died"}),
+        # hidden tests reaching the student: nothing of a test is ever in the kernel, and no student code runs
+        # after the checker's first question
+        "history_print": (hostile("print(In, Out, _ih)\nprint(get_ipython().history_manager.input_hist_raw)",
+                                  where="greet_answer"), {"graded"}),
+        "frame_snoop": (toy.submission(course, {
+            **WRONG, "add_answer": "import sys\nSEEN = []\ndef add(a, b):\n    f = sys._getframe(1)\n"
+                                   "    while f is not None:\n        SEEN.append((f.f_code.co_filename, "
+                                   "f.f_code.co_consts, dict(f.f_locals)))\n        f = f.f_back\n"
+                                   "    SEEN.append((a, b))\n    return 0"},
+            after={"greet_answer": "print(SEEN)\nprint(open('/proc/self/cmdline').read())"}), {"graded"}),
     }
 
 
@@ -160,7 +209,8 @@ CASES = ("infinite_loop", "sleeper", "ignores_sigint", "endless_output", "print_
          "kill_parent", "fork_bomb", "memory_bomb", "fill_tmp", "huge_file", "read_secrets", "read_solutions",
          "socket", "write_outside", "chdir", "corrupt_json", "wrong_file_name", "deleted_grade_cell",
          "edited_grade_cell", "hides_failures", "sys_exit_in_test", "redefines_builtins", "breaks_builtins", "patches_helpers",
-         "input_transformer")
+         "input_transformer", "execution_result_success", "event_hook_as_ipython", "import_interceptor", "fake_serve",
+         "guard_snapshot_gc", "always_equal_values", "giant_message", "history_print", "frame_snoop")
 
 
 @pytest.mark.parametrize("student", CASES)
@@ -177,7 +227,8 @@ def test_nothing_outside_changed(batch):
     """Are the course, the submissions and the fake home untouched, and the workspace free of stray files?"""
     _, _, before, after, ws, _ = batch
     assert before == after
-    allowed = ("results/", "feedback/", "autograded/", "submitted/", "jupyter/", "grades.csv", "gradebook.db")
+    allowed = ("results/", "feedback/", "autograded/", "submitted/", "staging/", "jupyter/", "grades.csv",
+               "gradebook.db")
     stray = [p for p in tree_hash(ws) if not p.startswith(allowed)]
     assert stray == []
     assert not list((ws / "submitted").rglob("x.txt"))
@@ -192,9 +243,13 @@ def test_no_secret_or_hidden_test_leaks(batch):
             assert SECRET not in text, path
             assert "root:x:0:0" not in text, path
             assert "### BEGIN SOLUTION" not in text, path
-            if path.suffix == ".html":
+            if path.suffix == ".html" or (path.suffix == ".ipynb" and "submitted" in path.parts):
                 for hidden in toy.HIDDEN_TEXTS:
                     assert hidden not in text, (path, hidden)
+    for student in ("history_print", "frame_snoop"):  # what they printed holds no test and no hidden input
+        feedback = (ws / "feedback" / student / "toy" / "toy.html").read_text()
+        for hidden in (*toy.HIDDEN_TEXTS, "(0.1, 0.2)", "(-1, 1)", "(64, 32)"):
+            assert hidden not in feedback, (student, hidden)
 
 
 def test_no_network(batch):

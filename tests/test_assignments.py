@@ -90,12 +90,43 @@ def test_grades(assignment, tmp_path, session_cache):
     try:
         results = autograder.grade_submissions(assignment, Path(subs), workers=2, workspace=workspace,
                                                unsafe=unsafe, extra_env=env)
+        graded_tests = {r.student: _tests(workspace, assignment, r.student) for r in results}
+        # a student's self-check (the released notebook as template) on the same notebooks: for the fast
+        # assignments all of them, for the others a sample
+        sample = sorted(graded_tests) if assignment in SELF_CHECK_ALL else \
+            ["reference", "blank", *[c.student for c in CRAFTED[assignment]][:SELF_CHECK_SAMPLE]]
+        mine = Path(workspace) / "selfcheck_in"
+        for student in sample:
+            shutil.copytree(Path(subs) / student, mine / student)
+        self_results = autograder.grade_submissions(assignment, mine, workers=2, workspace=Path(workspace) / "self",
+                                                    unsafe=unsafe, extra_env=env, template_folder="exercises")
+        self_tests = {r.student: _tests(Path(workspace) / "self", assignment, r.student) for r in self_results}
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
     got = {r.student: r for r in results}
     assert set(got) == set(EXPECTED[assignment])
+    wrong = []
     for student, want in EXPECTED[assignment].items():
         r = got[student]
-        assert r.outcome == "graded", f"{student}: {r.outcome} {r.detail}"
+        outcome = next((c.outcome for c in CRAFTED[assignment] if c.student == student), "graded")
+        if r.outcome != outcome or r.score != want:
+            wrong.append(f"{student}: {r.score:g} {r.outcome}, expected {want:g} {outcome} ({r.detail[:200]}; "
+                         f"failed: {[k for k, t in graded_tests[student].items() if not t.get('passed')]})")
         assert r.max_score == MAX_AUTO[assignment] + MANUAL.get(assignment, 0), student
-        assert r.score == want, f"{student}: score {r.score}, expected {want} ({r.detail})"
+    assert not wrong, "\n".join(wrong)
+    disagree = [f"{student}/{gid}: grader visible={graded_tests[student][gid].get('visible')}, self-check "
+                f"{t.get('visible')}" for student, tests in self_tests.items() for gid, t in tests.items()
+                if bool(graded_tests[student].get(gid, {}).get("visible")) != bool(t.get("visible"))]
+    assert set(self_tests) == set(sample)
+    assert not disagree, "the self-check and the grader disagree on visible tests:\n" + "\n".join(disagree)
+
+
+#: assignments whose whole catalogue is also self-checked (fast ones); the others self-check a sample
+SELF_CHECK_ALL = ("lstm_cell", "lstm_vs_gru")
+SELF_CHECK_SAMPLE = 6
+
+
+def _tests(workspace: Path, assignment: str, student: str) -> dict:
+    import json
+
+    return json.loads((Path(workspace) / "results" / assignment / f"{student}.json").read_text()).get("tests", {})
