@@ -25,6 +25,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import sys
 import traceback
 import types
@@ -293,6 +294,10 @@ class Checker:
         self.kernel = Kernel(channel)
         self.preludes: dict[str, dict] = {}
         self.current: str | None = None
+        # the current student's names, asked once: the tests run after every other cell of the notebook, so
+        # nothing of the student's changes between two tests
+        self.asked: dict = {}
+        self.refs: dict = {}
 
     def prelude(self, key: str, cells: list[str]) -> dict:
         if key in self.preludes:
@@ -312,6 +317,7 @@ class Checker:
         return {"ok": True, "stdout": out.getvalue()[-2000:]}
 
     def new_student(self) -> dict:
+        self.asked, self.refs = {}, {}
         keras = sys.modules.get("keras")
         if keras is not None:
             keras.backend.clear_session()
@@ -352,16 +358,17 @@ class Checker:
         """Put into ns every name `source` reads that ns lacks, asked of the student's kernel."""
         for name in free_names(source):
             if name not in ns:
-                value = self.resolve(name, refs, rng)
-                if value is not _MISSING:
-                    ns[name] = value
+                if name not in self.asked:
+                    self.asked[name] = self.resolve(name, refs, rng)
+                if self.asked[name] is not _MISSING:
+                    ns[name] = self.asked[name]
 
     def test(self, grade_id: str, source: str) -> dict:
         if self.current is None:
             return {"passed": False, "message": "grader error: no prelude", "student_message": False}
         base = self.preludes[self.current]
         ns = dict(base)
-        refs: dict = {}
+        refs = self.refs
         rng = np.random.default_rng(int.from_bytes(os.urandom(8), "little"))
         out = io.StringIO()
         visible, hidden = split_hidden(source)
@@ -395,6 +402,17 @@ class Checker:
                 "traceback": ""}
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _clean(result: dict) -> dict:
+    """No terminal colour codes (Keras puts them in its error messages) in what a student reads."""
+    for key in ("message", "traceback"):
+        if isinstance(result.get(key), str):
+            result[key] = ANSI.sub("", result[key])
+    return result
+
+
 def _lineno(grade_id: str) -> int | None:
     """Line of the test cell where the exception was raised (the innermost frame in the cell)."""
     tb = sys.exc_info()[2]
@@ -424,7 +442,7 @@ def main() -> None:
         elif op == "student":
             reply = checker.new_student()
         elif op == "test":
-            reply = checker.test(msg["grade_id"], msg["source"])
+            reply = _clean(checker.test(msg["grade_id"], msg["source"]))
         elif op == "quit":
             break
         else:

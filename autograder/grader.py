@@ -54,8 +54,7 @@ def _test_outputs(result: dict) -> list:
         if not evalue:
             ename, evalue = "AssertionError", message
         tb = str(result.get("traceback") or f"{ename}: {evalue}").splitlines()
-        outputs.append(nbformat.from_dict({"output_type": "error", "ename": ename, "evalue": evalue,
-                                           "traceback": tb, "metadata": {"lineno": result.get("lineno")}}))
+        outputs.append(nbformat.from_dict({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": tb}))
     return outputs
 
 
