@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,3 +142,18 @@ def test_rules_send_code_that_hides_its_names_to_an_instructor(code):
             "forbidden_attributes": ["cells"]}
     report = rules.check_notebook([rule], [("answer", code)])
     assert report.review and "t" in report.failed
+
+
+def test_self_check_finds_the_assignment_from_the_file_name(tmp_path, capsys):
+    """Is a notebook named like an LMS download (jane_doe_lstm_cell.ipynb) checked against lstm_cell, and does
+    the notebook-side helper say what to do when the file was not saved?"""
+    from autograder.selfcheck import assignment_of
+    from autograder.settings import COURSE_ROOT
+    from lstm_course import selfcheck
+
+    assert assignment_of(Path("lstm_cell.ipynb"), COURSE_ROOT) == "lstm_cell"
+    assert assignment_of(Path("jane_doe_imdb_sentiment.ipynb"), COURSE_ROOT) == "imdb_sentiment"
+    with pytest.raises(SystemExit, match="cannot tell"):
+        assignment_of(Path("homework.ipynb"), COURSE_ROOT)
+    assert selfcheck.run(tmp_path / "lstm_cell.ipynb") == 2
+    assert "save the notebook" in capsys.readouterr().out
