@@ -94,7 +94,7 @@ def build_keras_classifier(
     embedding_matrix: optional (vocab_size, embed_dim) start values (e.g. GloVe); with
     trainable_embedding=False the table stays frozen. mask_zero=True makes the LSTM skip id 0 (padding).
     cell="simple_rnn" puts keras.layers.SimpleRNN (tanh) where the LSTM is (layer names "simple_rnn...").
-    Compiled with RMSprop (the slides' optimiser), binary cross-entropy and accuracy.
+    Compiled with RMSprop, binary cross-entropy and accuracy.
     """
     import keras
 
