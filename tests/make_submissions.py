@@ -22,6 +22,9 @@ from pathlib import Path
 
 import nbformat
 
+# run as a script, this module is __main__: the catalogues' `from make_submissions import Crafted` must find it
+sys.modules.setdefault("make_submissions", sys.modules[__name__])
+
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ("lstm_vs_gru", "imdb_sentiment", "char_generation", "lstm_cell")
 
