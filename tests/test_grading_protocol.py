@@ -84,6 +84,14 @@ def test_probe_substitution_tells_a_loop_over_the_cell_from_a_shortcut():
     for g, w in zip(got, grading.probe_forward(xs, p)):
         assert np.allclose(g, w)
     assert ns["lstm_cell"] is lstm_cell
+    # a loop that calls the cell through another name bound to it reaches the probe too, and is restored after
+    exec("step = lstm_cell\ndef loop2(xs, p, cell=lstm_cell):\n    h = c = np.zeros((xs.shape[0], p['U_f'].shape[0]))\n"
+         "    hs = []\n    for t in range(xs.shape[1]):\n        h, c = cell(xs[:, t], h, c, p)\n"
+         "        hs.append(h)\n    return np.stack(hs, 1), h, c\n", ns)
+    for g, w in zip(grading.call_with(ns["loop2"], {"lstm_cell": "probe_cell"}, xs, p), grading.probe_forward(xs, p)):
+        assert np.allclose(g, w)
+    with pytest.raises(AssertionError, match="must not run"):
+        ns["step"](xs[:, 0], None, None, p)
 
 
 def test_table_model_depends_on_every_position():
