@@ -126,7 +126,7 @@ def cases(course: Path, secret_home: Path, port: int, workspace: Path, sub: Path
         # one message larger than the grader reads (it would be read whole into the grader's memory)
         "giant_message": (hostile("k = get_ipython().kernel\nk.session.send(k.iopub_socket, 'stream', "
                                   "{'name': 'stdout', 'text': 'x' * 300_000_000}, parent=k.get_parent('shell'))"),
-                          {"graded", "output_too_large", "kernel_died"}),
+                          {"graded", "output_too_large", "kernel_died", "timeout"}),
         # hidden tests reaching the student: nothing of a test is ever in the kernel, and no student code runs
         # after the checker's first question
         "history_print": (hostile("print(In, Out, _ih)\nprint(get_ipython().history_manager.input_hist_raw)",
