@@ -121,14 +121,24 @@ def whole_class(course: Path, names: list[str], tmp: Path, students: int, worker
     print(f"  speed-up {t_plain / t_ours:.2f}x")
 
 
+def class_ours(course: Path, names: list[str], tmp: Path, students: int, workers: int) -> None:
+    print(f"\n3) class of {students} students x {len(names)} notebooks, this grader only (--workers {workers})")
+    sub = make_class(course, names, students)
+    for a in names:
+        t = ours(course, [a], sub, workers, False, tmp / f"ws_ours_{a}")
+        print(f"  {a:<16} {t:7.1f} s   {t / students:5.2f} s/notebook   ({t * workers / students:5.2f} s of a worker "
+              "per notebook)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--course", choices=("toy", "real"), default="toy")
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3, help="single-notebook timings repeated")
-    parser.add_argument("--parts", nargs="+", choices=("single", "class"), default=["single", "class"],
-                        help="1) time per notebook and sandbox overhead, 2) the class vs plain nbgrader")
+    parser.add_argument("--parts", nargs="+", choices=("single", "class", "ours"), default=["single", "class"],
+                        help="1) time per notebook and sandbox overhead, 2) the class vs plain nbgrader, "
+                             "3) the class with this grader only, per assignment")
     parser.add_argument("--assignments", nargs="+", default=None, help="a subset of the course's assignments")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_grading_") as tmp:
@@ -141,6 +151,8 @@ def main() -> None:
             single_notebook(course, names, tmp, args.repeat)
         if "class" in args.parts:
             whole_class(course, names, tmp, args.students, args.workers)
+        if "ours" in args.parts:
+            class_ours(course, names, tmp, args.students, args.workers)
 
 
 if __name__ == "__main__":
