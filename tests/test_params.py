@@ -1,4 +1,4 @@
-"""Do the parameter-counting formulas match the slides, Keras' count_params() and PyTorch's numel()?"""
+"""Do the parameter-counting formulas match Shusen Wang's LSTM slides, Keras' count_params() and PyTorch's numel()?"""
 
 from __future__ import annotations
 
@@ -88,7 +88,8 @@ def report_counts(report: pc.ParamReport) -> tuple[int, int, int]:
 
 
 # ----------------------------------------------------------------------------------------------
-# The slides' figures
+# The figures of Shusen Wang's LSTM slides (wang_lstm_slides in references.bib): the IMDB model,
+# its bidirectional version and its three-layer stack
 # ----------------------------------------------------------------------------------------------
 
 SLIDES_MODEL = [Embedding(10_000, 32), LSTM(32), Dense(1)]
@@ -103,7 +104,7 @@ SLIDES_STACKED = [
 
 
 def test_slides_lstm_figures() -> None:
-    """Are the slides' figures right: 320,000 + 8,320 (= 4 x 2,080) + 33 = 328,353?"""
+    """Are Wang's figures right: 320,000 + 8,320 (= 4 x 2,080) + 33 = 328,353?"""
     assert pc.count_embedding_params(10_000, 32) == 320_000
     one_gate = 32 * (32 + 32) + 32
     assert one_gate == 2_080
@@ -131,7 +132,7 @@ def test_three_stacked_lstms_both_ways() -> None:
 
 
 def test_slides_models_match_keras() -> None:
-    """Does Keras count the slides' models as we do, layer by layer?"""
+    """Does Keras count Wang's models as we do, layer by layer?"""
     for layers in (SLIDES_MODEL, SLIDES_BIDIRECTIONAL):
         model = keras_model(layers)
         report = count_model_params(layers)
