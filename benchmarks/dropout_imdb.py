@@ -4,7 +4,13 @@ Trains Embedding(10000, 32) -> LSTM(32) -> Dense(1) on 2,000 training reviews (t
 and validates on 2,000 test reviews, for every configuration and seed below, in Keras and PyTorch, and
 writes one row per epoch to chapters/data/dropout_imdb.csv (+ the settings in dropout_imdb.json).
 
-Run from the repository root (about 10 minutes on 2 cores):
+Both frameworks start the same way: the PyTorch model is the course's builder
+(lstm_course.imdb_models.build_torch_classifier: embedding U(-0.05, 0.05) like Keras' default, where
+nn.Embedding alone would start at N(0, 1)) with the forget-gate bias set to 1 like Keras'
+unit_forget_bias=True (PyTorch's own start is uniform around 0). Dropout differs in its masks: Keras'
+LSTM(dropout=...) draws one mask per sequence, nn.Dropout on the embeddings a new one at every step.
+
+Run from the repository root (about 11 CPU minutes; an hour of wall time on 2 cores shared with other jobs):
 
     TF_CPP_MIN_LOG_LEVEL=3 TF_ENABLE_ONEDNN_OPTS=0 LSTM_COURSE_DATA=/path/to/mirror \
         .venv/bin/python benchmarks/dropout_imdb.py
@@ -80,6 +86,33 @@ def run_keras(data, dropout: float, recurrent_dropout: float, head_dropout: floa
     ]
 
 
+def torch_classifier(dropout: float, head_dropout: float):
+    """The course's PyTorch classifier with forget bias 1 and dropout on the embeddings and before the head."""
+    import torch
+    from torch import nn
+
+    from lstm_course import imdb_models as im
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            base = im.build_torch_classifier("single", vocab_size=SETTINGS["vocab_size"],
+                                             embed_dim=SETTINGS["embed_dim"], units=SETTINGS["units"])
+            self.embedding, self.lstm, self.head = base.embedding, base.lstm, base.head  # embedding U(-0.05, 0.05)
+            h = SETTINGS["units"]
+            with torch.no_grad():  # gate order i, f, g, o: b_f = 1 as Keras' unit_forget_bias (the two biases add)
+                self.lstm.bias_ih_l0[h : 2 * h] = 1.0
+                self.lstm.bias_hh_l0[h : 2 * h] = 0.0
+            self.drop_in = nn.Dropout(dropout)  # a new mask at every step (Keras: one per sequence)
+            self.drop_out = nn.Dropout(head_dropout)
+
+        def forward(self, ids):  # ids (batch, T)
+            _, (h_n, _) = self.lstm(self.drop_in(self.embedding(ids)))  # h_n (1, batch, units)
+            return self.head(self.drop_out(h_n[-1])).squeeze(-1)  # logits (batch,)
+
+    return Classifier()
+
+
 def run_torch(data, dropout: float, recurrent_dropout: float, head_dropout: float, seed: int) -> list[dict]:
     import torch
     from torch import nn
@@ -89,21 +122,7 @@ def run_torch(data, dropout: float, recurrent_dropout: float, head_dropout: floa
     x_tr, x_va = x_tr.long(), x_va.long()
     y_tr, y_va = y_tr.float(), y_va.float()
     torch.manual_seed(seed)
-
-    class Classifier(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embedding = nn.Embedding(SETTINGS["vocab_size"], SETTINGS["embed_dim"])
-            self.drop_in = nn.Dropout(dropout)
-            self.lstm = nn.LSTM(SETTINGS["embed_dim"], SETTINGS["units"], batch_first=True)
-            self.drop_out = nn.Dropout(head_dropout)
-            self.head = nn.Linear(SETTINGS["units"], 1)
-
-        def forward(self, ids):  # ids (batch, T)
-            _, (h_n, _) = self.lstm(self.drop_in(self.embedding(ids)))  # h_n (1, batch, units)
-            return self.head(self.drop_out(h_n[-1])).squeeze(-1)  # logits (batch,)
-
-    model = Classifier()
+    model = torch_classifier(dropout, head_dropout)
     optimizer = torch.optim.Adam(model.parameters(), lr=SETTINGS["learning_rate"])
     loss_fn = nn.BCEWithLogitsLoss()
     generator = torch.Generator().manual_seed(seed)
@@ -160,6 +179,7 @@ def main() -> None:
         command="TF_CPP_MIN_LOG_LEVEL=3 TF_ENABLE_ONEDNN_OPTS=0 LSTM_COURSE_DATA=/path/to/mirror "
         ".venv/bin/python benchmarks/dropout_imdb.py",
         settings=SETTINGS,
+        torch_init="lstm_course.imdb_models.build_torch_classifier (embedding U(-0.05, 0.05)), forget-gate bias 1",
         configs=[dict(framework=f, config=n, dropout=d, recurrent_dropout=r, head_dropout=h)
                  for f, n, d, r, h in CONFIGS],
         versions=dict(python=sys.version.split()[0], keras=keras.__version__, torch=torch.__version__,
