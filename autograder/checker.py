@@ -172,6 +172,8 @@ def _check_keras_config(node: Any, where: str) -> None:
         if "class_name" in node:
             module = str(node.get("module") or "")
             name = str(node.get("class_name"))
+            if name == "function" and _keras_function(node.get("config")):
+                return  # a loss, metric or activation function of Keras' own, saved by its name
             if name in REFUSED_CLASSES or (module and not (module == KERAS_MODULE_PREFIX or
                                                            module.startswith(KERAS_MODULE_PREFIX + "."))):
                 raise StudentError(f"{where} uses {name} from {module or 'an unknown module'}, which the grader "
@@ -184,6 +186,15 @@ def _check_keras_config(node: Any, where: str) -> None:
     elif isinstance(node, list):
         for v in node:
             _check_keras_config(v, where)
+
+
+def _keras_function(name: Any) -> bool:
+    """Is `name` one of Keras' own loss, metric or activation functions (how Keras saves such a function)?"""
+    if not isinstance(name, str) or not name.isidentifier():
+        return False
+    import keras
+
+    return any(callable(getattr(mod, name, None)) for mod in (keras.losses, keras.metrics, keras.activations))
 
 
 def _probe_input(model: Any, rng: np.random.Generator) -> np.ndarray:

@@ -269,11 +269,12 @@ def model_layers(model: Any, with_weights_only: bool = False) -> list[Any]:
     for lay in model.layers:
         if type(lay).__name__ == "InputLayer":
             continue
-        if type(lay).__name__ == "Activation" and layers and _linear(layers[-1]):
+        act_name = getattr(getattr(lay, "activation", None), "__name__", None)
+        if type(lay).__name__ == "Activation" and layers and (
+                _linear(layers[-1]) or getattr(layers[-1], "_ag_folded_activation", None) == act_name):
             # Dense(1) followed by Activation("sigmoid") computes what Dense(1, activation="sigmoid") computes,
-            # with the same parameters: read the pair as one layer
-            act = getattr(lay, "activation", None)
-            object.__setattr__(layers[-1], "_ag_folded_activation", getattr(act, "__name__", None))
+            # with the same parameters: read the pair as one layer (the same way on every call)
+            object.__setattr__(layers[-1], "_ag_folded_activation", act_name)
             continue
         layers.append(lay)
     if with_weights_only:

@@ -203,3 +203,14 @@ def test_compile_settings_accept_every_spelling_and_catch_wrong_losses():
     model.compile(optimizer="sgd", loss="binary_crossentropy")
     with pytest.raises(AssertionError, match="sgd"):
         checks.check_compile(model, "binary_crossentropy", "adam")
+
+
+def test_folding_is_the_same_on_every_call():
+    """Does a second look at a model (the locked cell's, then a hidden test's) fold Dense + Activation again?"""
+    keras = pytest.importorskip("keras")
+    from lstm_course import checks
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1), keras.layers.Activation("sigmoid")])
+    for _ in range(3):
+        checks.check_kinds(model, ["dense"])
+        checks.check_dense(checks.model_layers(model)[0], 1, 4, activation="sigmoid")

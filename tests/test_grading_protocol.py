@@ -165,3 +165,15 @@ def test_self_check_finds_the_assignment_from_the_file_name(tmp_path, capsys):
         assignment_of(Path("homework.ipynb"), COURSE_ROOT)
     assert selfcheck.run(tmp_path / "lstm_cell.ipynb") == 2
     assert "save the notebook" in capsys.readouterr().out
+
+
+def test_checker_rebuilds_keras_losses_saved_as_functions():
+    """Is a model compiled with the function keras.losses.binary_crossentropy (saved as {"class_name":
+    "function"}) accepted, while a function from elsewhere is refused?"""
+    from autograder.checker import StudentError, _check_keras_config
+
+    _check_keras_config({"loss": {"module": "builtins", "class_name": "function", "config": "binary_crossentropy",
+                                  "registered_name": "function"}}, "model")
+    with pytest.raises(StudentError):
+        _check_keras_config({"loss": {"module": "builtins", "class_name": "function", "config": "system",
+                                      "registered_name": "function"}}, "model")
