@@ -12,13 +12,17 @@ in advance: no early stopping, no tuning on the test set. Writes chapters/data/s
 (rewritten after every run), with the command line, the machine and the data pipeline.
 Used by chapters/pretrained_embeddings.md.
 
-    python benchmarks/small_n_glove.py --seq-len 200 --n-test 10000
+    python benchmarks/small_n_glove.py --pipeline standalone --seq-len 200 --n-test 10000 --seeds 0
 
-The rescaling runs of the chapter (several seeds at small n; about an hour on 2 busy cores):
+(14 minutes on 2 cores shared with other jobs, all five conditions.) The chapter's second file, five
+seeds at the two smallest sizes (9 minutes):
 
     python benchmarks/small_n_glove.py --pipeline standalone --seq-len 200 --n-test 10000 \
-        --sizes 250 1000 --seeds 0 1 2 --conditions random glove-frozen glove-fine-tuned \
-        glove-rescaled-frozen glove-rescaled-fine-tuned --out chapters/data/small_n_glove_rescaled.json
+        --sizes 250 1000 --seeds 0 1 2 3 4 --out chapters/data/small_n_glove_seeds.json
+
+Before 2026-12-01 this script passed one GloVe array to every model; fine-tuning wrote into it (see
+the comment in main), so every GloVe run after the first fine-tuned one started from fine-tuned
+vectors. Results from before that date are not comparable.
 """
 
 from __future__ import annotations
@@ -101,6 +105,7 @@ def main() -> None:
     matrix, coverage = glove_matrix(vocabulary)
     tables = {None: None, "as is": matrix}
     tables["rescaled"], scale = rescale_to_random_start(matrix)
+    pristine = {key: table.copy() for key, table in tables.items() if table is not None}
 
     record = {
         "command": "python " + " ".join([f"benchmarks/{Path(sys.argv[0]).name}"] + sys.argv[1:]),
@@ -123,12 +128,16 @@ def main() -> None:
             for name in args.conditions:
                 table, trainable = CONDITIONS[name]
                 torch.manual_seed(seed)
+                # a fresh copy per model: build_torch_classifier wraps a float32 array without copying it, so
+                # fine-tuning would write into `tables` and every later GloVe run would start from those weights
+                start = None if table is None else tables[table].copy()
                 model = im.build_torch_classifier(
-                    "single", embed_dim=50, embedding_matrix=tables[table], trainable_embedding=trainable,
+                    "single", embed_dim=50, embedding_matrix=start, trainable_embedding=trainable,
                 )
                 epochs = epochs_for(n)
                 result = im.train_and_evaluate(model, x_train[idx], y_train[idx], x_test, y_test, epochs=epochs,
                                                batch_size=args.batch_size, seed=seed)
+                assert all(np.array_equal(tables[key], table) for key, table in pristine.items()), "a table moved"
                 record["runs"].append({
                     "condition": name, "n_train": int(n), "seed": seed, "epochs": epochs,
                     "test_accuracy": result.test_accuracy, "train_accuracy": result.history["accuracy"][-1],
