@@ -172,7 +172,7 @@ def _torch_module_class():
             _check_embedding(embedding_matrix, vocab_size, embed_dim)
             if embedding_matrix is not None:
                 self.embedding = nn.Embedding.from_pretrained(
-                    torch.as_tensor(embedding_matrix, dtype=torch.float32), freeze=not trainable_embedding
+                    torch.tensor(np.asarray(embedding_matrix), dtype=torch.float32), freeze=not trainable_embedding
                 )
             else:
                 self.embedding = nn.Embedding(vocab_size, embed_dim)

@@ -113,6 +113,20 @@ def test_frozen_embedding_torch_unchanged_after_training():
     assert result.trainable_params == result.params - VOCAB * DIM
 
 
+def test_fine_tuning_a_torch_embedding_leaves_the_callers_matrix_alone():
+    """Does fine-tuning a pretrained torch embedding change the model's copy only, never the caller's array
+    (a shared float32 buffer once carried every step back into the GloVe matrix of the next run)?"""
+    torch.manual_seed(0)
+    matrix = np.random.default_rng(1).normal(size=(VOCAB, DIM)).astype("float32")
+    kept = matrix.copy()
+    model = im.build_torch_classifier("single", VOCAB, DIM, UNITS, embedding_matrix=matrix,
+                                      trainable_embedding=True)
+    x, y = _data()
+    im.train_and_evaluate(model, x, y, x, y, epochs=1, batch_size=8)
+    assert not np.array_equal(model.embedding.weight.detach().numpy(), kept), "the embedding did not train"
+    np.testing.assert_array_equal(matrix, kept)
+
+
 def test_train_and_evaluate_result_fields():
     """Does train_and_evaluate report an accuracy in [0, 1], one history entry per epoch and a time?"""
     keras.utils.set_random_seed(0)
