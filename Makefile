@@ -32,7 +32,7 @@ book: venv
 	@echo "The website is in $(CURDIR)/_build/html/index.html"
 
 test: book
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=25 $(PYTEST_ARGS)
 
 # The quick loop while developing: no book build, no slow or browser tests.
 test-fast: venv
