@@ -22,11 +22,13 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import importlib
 import io
 import json
 import os
 import re
 import sys
+import threading
 import traceback
 import types
 from typing import Any
@@ -441,6 +443,18 @@ def _lineno(grade_id: str) -> int | None:
 
 _MISSING = object()
 
+#: frameworks the tests rebuild models with; imported in the background when the checker starts, while the
+#: student's kernel runs the notebook, so the first test that needs one does not wait ~5 s for it
+WARM_IMPORTS = ("keras", "torch")
+
+
+def _warm_imports() -> None:
+    for name in WARM_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a framework that cannot load fails later, in the test that needs it
+            pass
+
 
 def main() -> None:
     proto = os.fdopen(os.dup(1), "w", buffering=1)
@@ -448,9 +462,12 @@ def main() -> None:
     sys.stdout = os.fdopen(1, "w", buffering=1)
     channel = Channel(sys.stdin, proto)
     checker = Checker(channel)
+    warm = threading.Thread(target=_warm_imports, name="warm-imports", daemon=True)
+    warm.start()
     channel.send({"op": "ready", "pid": os.getpid()})
     while True:
         msg = channel.receive()
+        warm.join()  # nothing runs beside a half-imported framework
         op = msg.get("op")
         if op == "prelude":
             reply = checker.prelude(msg["key"], msg["cells"])

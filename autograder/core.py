@@ -116,6 +116,18 @@ def _import_all(subs: list[Submission], ws: Path, submissions: Path, assignment:
     return out
 
 
+def _prepare_gradebook(lock: threading.Lock, workspace: Path) -> None:
+    """Create the gradebook (nbgrader runs its database migrations, about 3 s) while the first kernels start;
+    a failure here is reported by the first `_record_gradebook`, which tries again."""
+    try:
+        from nbgrader.api import Gradebook
+
+        with lock, Gradebook(f"sqlite:///{workspace / 'gradebook.db'}"):
+            pass
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def _record_gradebook(lock: threading.Lock, workspace: Path, template, student: str, tests: dict) -> str:
     """Store the auto scores in nbgrader's gradebook (serialised: SQLite has one writer)."""
     try:
@@ -180,6 +192,7 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
     for i in range(max(1, workers)):
         slots.put(i)
     db_lock = threading.Lock()
+    threading.Thread(target=_prepare_gradebook, args=(db_lock, ws), name="gradebook", daemon=True).start()
     results: list[StudentResult] = []
     checkers: dict = {}  # worker slot -> TrustedChecker (one process per worker, started on first use)
     prelude_cells = [template.by_id()[g].source for g in template.prelude]

@@ -63,6 +63,8 @@ class TrustedChecker:
                                      env=env, cwd=str(self.tmp), start_new_session=True)
         self.buffer = b""
         self.prelude_key: str | None = None
+        self.pending_prelude: tuple[str, list[str]] | None = None
+        self.unanswered = 0  # messages sent whose answers have not been read yet
         hello = self._receive(START_TIMEOUT)
         if hello.get("op") != "ready":
             raise CheckerFailed(f"the checker did not start: {hello}")
@@ -107,22 +109,37 @@ class TrustedChecker:
 
     # ------------------------------------------------------------------ operations
     def prelude(self, key: str, cells: list[str]) -> None:
-        """Run the assignment's trusted locked cells once (cached in the checker by `key`)."""
-        if self.prelude_key == key:
-            return
-        self._send({"op": "prelude", "key": key, "cells": cells})
-        reply = self._receive(PRELUDE_TIMEOUT)
-        if not reply.get("ok"):
-            raise CheckerFailed(f"the assignment's setup failed in the checker: {reply.get('error')}\n"
-                                f"{reply.get('traceback', '')}")
-        self.prelude_key = key
+        """Run the assignment's trusted locked cells once (cached in the checker by `key`).
+
+        Sent with the first test, not now: the checker imports its frameworks while the student's kernel runs
+        the notebook, and would make this wait for them."""
+        self.pending_prelude = (key, cells)
 
     def new_student(self) -> None:
+        """Forget the previous student's answers. Sent now and answered later: the checker clears its
+        framework state while the kernel runs the notebook; `_flush` collects the answer."""
         self._send({"op": "student"})
-        self._receive(START_TIMEOUT)
+        self.unanswered += 1
+
+    def _flush(self) -> None:
+        while self.unanswered:
+            reply = self._receive(START_TIMEOUT + PRELUDE_TIMEOUT)
+            self.unanswered -= 1
+            if not reply.get("ok"):
+                raise CheckerFailed(f"the checker could not start a new student: {reply.get('error')}")
+        if self.pending_prelude is not None and self.pending_prelude[0] != self.prelude_key:
+            key, cells = self.pending_prelude
+            self._send({"op": "prelude", "key": key, "cells": cells})
+            reply = self._receive(PRELUDE_TIMEOUT)
+            if not reply.get("ok"):
+                raise CheckerFailed(f"the assignment's setup failed in the checker: {reply.get('error')}\n"
+                                    f"{reply.get('traceback', '')}")
+            self.prelude_key = key
+        self.pending_prelude = None
 
     def run_test(self, grade_id: str, source: str, kernel: GradingKernel, timeout: float) -> dict:
         """Run one test cell in the checker, answering its questions from `kernel`; returns its result."""
+        self._flush()
         self._send({"op": "test", "grade_id": grade_id, "source": source})
         deadline = time.monotonic() + timeout
         stopped: KernelStopped | None = None
