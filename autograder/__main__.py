@@ -25,7 +25,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", type=float, default=Limits.address_space / 2**30,
                         help="address space per kernel in GiB (TensorFlow needs 3-4)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--export", action="append", default=None, metavar="LMS",
+                        help="after grading, write grades for an LMS from the recorded results: canvas (gradebook "
+                             "import CSV), gradescope (results.json a student); repeat or comma list")
+    parser.add_argument("--canvas-assignment-id", default=None, metavar="ID",
+                        help="the Canvas assignment's id (end of its address): Canvas then updates that assignment; "
+                             "without it Canvas matches the column by title or creates a new assignment")
+    parser.add_argument("--canvas-assignment-name", default=None, metavar="TITLE",
+                        help="the assignment's title in Canvas (default: ASSIGNMENT)")
     args = parser.parse_args(argv)
+    from .exports import ExportError, canvas_column, export, parse_exports
+    try:  # bad export options: one clear error before anybody is graded
+        exports = parse_exports(args.export)
+        canvas_column(args.canvas_assignment_name or args.assignment, args.canvas_assignment_id)
+    except ExportError as err:
+        parser.error(str(err))
     from .core import DataNotReady, SandboxUnavailable, grade_submissions
     from .report import summary_table
     from .settings import default_workspace
@@ -46,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     workspace = (args.workspace or default_workspace()).resolve()
     print(f"\n{len(results)} submissions in {time.monotonic() - start:.1f} s; grades: {workspace / 'grades.csv'}; "
           f"feedback: {workspace / 'feedback'}")
+    if exports:
+        try:
+            print(export(exports, workspace, args.assignment, course_root=args.course_root,
+                         canvas_assignment_id=args.canvas_assignment_id,
+                         canvas_assignment_name=args.canvas_assignment_name))
+        except ExportError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     return 0
 
 

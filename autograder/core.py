@@ -112,7 +112,8 @@ def _import_all(subs: list[Submission], ws: Path, submissions: Path, assignment:
             out.append(import_submission(sub, ws / "submitted", assignment, limits))
         except Exception as err:  # noqa: BLE001 - a link, a vanished file, a full disk: this student only
             outcome, detail = _failure(err)
-            out.append(Submission(sub.student, None, None, outcome, detail, sub.source, sub.inputs))
+            out.append(Submission(sub.student, None, None, outcome, detail, sub.source, sub.inputs, sub.lms,
+                                  sub.lms_user_id))
     return out
 
 
@@ -232,7 +233,7 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
             finally:
                 slots.put(slot)
         result = StudentResult(sub.student, graded.score, graded.max_score, graded.outcome, graded.detail,
-                               sub.source)
+                               sub.source, sub.lms, sub.lms_user_id)
         if graded.notebook is not None:
             out = ws / "autograded" / sub.student / assignment / f"{template.notebook}.ipynb"
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -257,7 +258,8 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
             return grade(sub)
         except Exception as err:  # noqa: BLE001
             outcome, detail = _failure(err)
-            result = StudentResult(sub.student, 0.0, template.max_score, outcome, detail, sub.source)
+            result = StudentResult(sub.student, 0.0, template.max_score, outcome, detail, sub.source, sub.lms,
+                                   sub.lms_user_id)
             try:
                 save_result(ws, assignment, result, {})
             except Exception as err2:  # noqa: BLE001 - still in the summary, even if not on disk

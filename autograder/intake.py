@@ -50,6 +50,8 @@ class Submission:
     detail: str = ""
     source: str = ""  # the name this input gives (folder or LMS name, before cleaning): kept in results/
     inputs: tuple = ()  # the input paths (relative to the submissions root) this submission came from
+    lms: str = ""  # "canvas", "moodle" or "blackboard" when the input's name has that LMS's export shape
+    lms_user_id: str = ""  # the LMS's user id in that name (Canvas, Moodle); kept in results/ for the exports
 
 
 # ---------------------------------------------------------------------------------------------------- names
@@ -97,6 +99,7 @@ class _Parsed:
     is_assignment: bool
     rank: tuple  # larger = later submission
     shape: str
+    user_id: str = ""  # the LMS's user id in the name (Canvas user id, Moodle participant id)
 
 
 def parse_name(file_name: str, assignment: str, folder_student: str | None = None) -> _Parsed:
@@ -104,7 +107,7 @@ def parse_name(file_name: str, assignment: str, folder_student: str | None = Non
     m = MOODLE_NAME.match(file_name)
     if m:
         _, ok, n = _notebook_student(m["file"], assignment)
-        return _Parsed(m["name"], f"{m['name']}\x00moodle{m['uid']}", ok, (0, n), "moodle")
+        return _Parsed(m["name"], f"{m['name']}\x00moodle{m['uid']}", ok, (0, n), "moodle", m["uid"])
     m = BLACKBOARD_NAME.match(file_name)
     if m:
         prefix = m["prefix"]
@@ -114,7 +117,7 @@ def parse_name(file_name: str, assignment: str, folder_student: str | None = Non
     m = CANVAS_NAME.match(file_name)
     if m:
         _, ok, n = _notebook_student(m["file"], assignment)
-        return _Parsed(m["name"], f"{m['name']}\x00canvas{m['uid']}", ok, (int(m["sub"]), n), "canvas")
+        return _Parsed(m["name"], f"{m['name']}\x00canvas{m['uid']}", ok, (int(m["sub"]), n), "canvas", m["uid"])
     student, ok, n = _notebook_student(file_name, assignment)
     if student is None:
         student = folder_student if folder_student is not None else assignment
@@ -318,6 +321,8 @@ def _from_flat(folder: Path, assignment: str) -> list[Submission]:
     def offer(parsed: _Parsed, sub: Submission) -> None:
         sub.student = safe_student(parsed.raw)
         sub.source = unicodedata.normalize("NFC", parsed.raw)
+        if parsed.shape != "plain":
+            sub.lms, sub.lms_user_id = parsed.shape, parsed.user_id
         key = (_priority(sub), *parsed.rank)  # the latest resubmission wins
         if parsed.key not in found or key > found[parsed.key][0]:
             found[parsed.key] = (key, sub)
@@ -339,7 +344,7 @@ def _from_flat(folder: Path, assignment: str) -> list[Submission]:
         if kind in ("link", "special"):
             m = MOODLE_NAME.match(name)
             if m and not m["file"]:  # a Moodle submission folder that is a link
-                parsed = _Parsed(m["name"], f"{m['name']}\x00moodle{m['uid']}", False, (0, 0), "moodle")
+                parsed = _Parsed(m["name"], f"{m['name']}\x00moodle{m['uid']}", False, (0, 0), "moodle", m["uid"])
             offer(parsed, Submission("", outcome="rejected_link", inputs=(rel,),
                                      detail=_describe(path, rel) + ": links and special files are never followed"))
         elif not name.endswith(".ipynb"):
@@ -353,7 +358,7 @@ def _from_flat(folder: Path, assignment: str) -> list[Submission]:
             offer(parsed, Submission("", notebook=path, inputs=(rel,)))
 
     def moodle_folder(path: Path, rel: str, m) -> None:
-        parsed = _Parsed(m["name"], f"{m['name']}\x00moodle{m['uid']}", True, (0, 0), "moodle")
+        parsed = _Parsed(m["name"], f"{m['name']}\x00moodle{m['uid']}", True, (0, 0), "moodle", m["uid"])
         files, bad = scan_tree(path)
         if bad:
             offer(parsed, Submission("", outcome="rejected_link", inputs=(rel + "/",), detail="; ".join(

@@ -12,8 +12,9 @@ from pathlib import Path
 OUTCOMES = ("graded", "corrupt_notebook", "wrong_assignment", "missing_notebook", "tampered", "timeout",
             "kernel_died", "output_too_large", "resource_limit", "error", "too_large", "rejected_link",
             "duplicate_student", "needs_review")
-#: A cell starting with one of these is read as a formula by spreadsheets (OWASP "CSV Injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A cell starting with one of these is read as a formula by spreadsheets (OWASP "CSV Injection"); the full-width
+#: forms too, which some spreadsheet locales convert to the ASCII ones on input.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 CSV_FIELDS = ("student", "assignment", "score", "max_score", "outcome", "detail")
 
 
@@ -27,6 +28,8 @@ class StudentResult:
     outcome: str
     detail: str
     source: str = ""  # the input's own name (folder or LMS name): an id is never reused for another input
+    lms: str = ""  # the LMS whose export file name the input had ("canvas", "moodle", "blackboard"; "" if none)
+    lms_user_id: str = ""  # that LMS's user id from the file name (Canvas: the user id its gradebook import matches)
 
 
 def results_dir(workspace: Path, assignment: str) -> Path:
@@ -61,7 +64,7 @@ def load_results(workspace: Path, assignment: str) -> list[StudentResult]:
     for path in sorted(folder.glob("*.json")):
         data = json.loads(path.read_text())
         out.append(StudentResult(data["student"], data["score"], data["max_score"], data["outcome"], data["detail"],
-                                 data.get("source", "")))
+                                 data.get("source", ""), data.get("lms", ""), data.get("lms_user_id", "")))
     return out
 
 
