@@ -279,3 +279,35 @@ def export(kinds: list[str] | str, workspace: Path, assignment: str, *, course_r
                                       hidden_visibility=gradescope_visibility)
             lines.append(f"Gradescope: {len(paths)} results.json in {exports_dir(workspace, assignment) / 'gradescope'}")
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m autograder.exports ASSIGNMENT --export canvas [...]: export again without grading anybody."""
+    import argparse
+    import sys
+
+    from .settings import default_workspace
+
+    parser = argparse.ArgumentParser(prog="python -m autograder.exports",
+                                     description="Write LMS files from the recorded results (no grading).")
+    parser.add_argument("assignment")
+    parser.add_argument("--export", action="append", required=True, metavar="LMS", help="canvas, gradescope")
+    parser.add_argument("--workspace", type=Path, default=None, help="instructor workspace (autograder/workspace)")
+    parser.add_argument("--course-root", type=Path, default=None, help="course root (default: this repository)")
+    parser.add_argument("--canvas-assignment-id", default=None, metavar="ID")
+    parser.add_argument("--canvas-assignment-name", default=None, metavar="TITLE")
+    parser.add_argument("--gradescope-visibility", default="after_due_date", choices=VISIBILITIES)
+    args = parser.parse_args(argv)
+    try:
+        print(export(args.export, (args.workspace or default_workspace()).resolve(), args.assignment,
+                     course_root=args.course_root, canvas_assignment_id=args.canvas_assignment_id,
+                     canvas_assignment_name=args.canvas_assignment_name,
+                     gradescope_visibility=args.gradescope_visibility))
+    except ExportError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -159,6 +159,19 @@ def test_canvas_without_assignment_id_says_what_canvas_will_do(tmp_path):
         canvas_csv(tmp_path, "other")
 
 
+def test_export_again_without_grading(tmp_path, capsys):
+    """Does `python -m autograder.exports` rebuild the Canvas CSV from the recorded results, and say clearly when
+    nothing is recorded?"""
+    from autograder.exports import main
+
+    _canvas_results(tmp_path)
+    assert main(["toy", "--export", "canvas", "--workspace", str(tmp_path), "--canvas-assignment-id", "9"]) == 0
+    assert parse_csv(tmp_path / "exports" / "toy" / "canvas_grades.csv")[0][5] == "toy (9)"
+    assert "folder_student" in capsys.readouterr().out
+    assert main(["other", "--export", "canvas", "--workspace", str(tmp_path)]) == 2
+    assert "grade first" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------------------------------- Gradescope
 
 def test_gradescope_results_hide_hidden_tests(course):
