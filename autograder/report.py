@@ -43,15 +43,21 @@ def _one_component(name: str) -> str:
     return name
 
 
-def save_result(workspace: Path, assignment: str, result: StudentResult, tests: dict) -> Path:
-    """Write results/<assignment>/<student>.json atomically: a crash later loses nothing recorded."""
+def save_result(workspace: Path, assignment: str, result: StudentResult, tests: dict,
+                seconds: float | None = None) -> Path:
+    """Write results/<assignment>/<student>.json atomically: a crash later loses nothing recorded.
+
+    `seconds` (the notebook's grading time, for the cohort report's slowest notebooks) is stored when given.
+    """
     _one_component(result.student)
     _one_component(assignment)
     folder = results_dir(workspace, assignment)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{result.student}.json"
     tmp = folder / f".{result.student}.json.tmp"
-    tmp.write_text(json.dumps({"assignment": assignment, **asdict(result), "tests": tests}, indent=1, sort_keys=True))
+    timing = {} if seconds is None else {"seconds": round(float(seconds), 3)}
+    tmp.write_text(json.dumps({"assignment": assignment, **asdict(result), "tests": tests, **timing}, indent=1,
+                              sort_keys=True))
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
