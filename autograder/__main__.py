@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", type=float, default=Limits.address_space / 2**30,
                         help="address space per kernel in GiB (TensorFlow needs 3-4)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--db-url", default=None, metavar="URL",
+                        help="nbgrader's gradebook as a SQLAlchemy URL, e.g. postgresql://USER@HOST/DB, which several "
+                             "graders may share (default: sqlite:///WORKSPACE/gradebook.db)")
     parser.add_argument("--export", action="append", default=None, metavar="LMS",
                         help="after grading, write grades for an LMS from the recorded results: canvas (gradebook "
                              "import CSV), gradescope (results.json a student); repeat or comma list")
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         canvas_column(args.canvas_assignment_name or args.assignment, args.canvas_assignment_id)
     except ExportError as err:
         parser.error(str(err))
-    from .core import DataNotReady, SandboxUnavailable, grade_submissions
+    from .core import DataNotReady, GradebookUnavailable, SandboxUnavailable, grade_submissions
     from .report import summary_table
     from .settings import default_workspace
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
@@ -49,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = grade_submissions(args.assignment, args.submissions, workers=args.workers,
                                     workspace=args.workspace, unsafe=args.unsafe, course_root=args.course_root,
-                                    limits=limits, progress=not args.no_progress)
-    except (SandboxUnavailable, DataNotReady) as err:
+                                    limits=limits, progress=not args.no_progress, db_url=args.db_url)
+    except (SandboxUnavailable, DataNotReady, GradebookUnavailable) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except FileNotFoundError as err:

@@ -15,6 +15,7 @@ import nbformat
 
 from . import sandbox
 from .feedback import write_feedback
+from .gradebook import GradebookUnavailable, GradebookWriter, default_url
 from .grader import GradedNotebook, grade_notebook
 from .intake import LinkRejected, Submission, collect, copy_regular_tree, import_submission, protect_recorded
 from .limits import NotebookTooLarge
@@ -23,7 +24,8 @@ from .settings import COURSE_ROOT, GradingOptions, Limits, data_env, default_wor
 from .template import load_template
 from .trusted import CheckerFailed, TrustedChecker, checker_wrapper
 
-__all__ = ["grade_submissions", "StudentResult", "OUTCOMES", "SandboxUnavailable", "DataNotReady"]
+__all__ = ["grade_submissions", "StudentResult", "OUTCOMES", "SandboxUnavailable", "DataNotReady",
+           "GradebookUnavailable"]
 
 
 class SandboxUnavailable(RuntimeError):
@@ -117,56 +119,14 @@ def _import_all(subs: list[Submission], ws: Path, submissions: Path, assignment:
     return out
 
 
-def _prepare_gradebook(lock: threading.Lock, workspace: Path) -> None:
-    """Create the gradebook (nbgrader runs its database migrations, about 3 s) while the first kernels start;
-    a failure here is reported by the first `_record_gradebook`, which tries again."""
-    try:
-        from nbgrader.api import Gradebook
-
-        with lock, Gradebook(f"sqlite:///{workspace / 'gradebook.db'}"):
-            pass
-    except Exception:  # noqa: BLE001
-        pass
-
-
-def _record_gradebook(lock: threading.Lock, workspace: Path, template, student: str, tests: dict) -> str:
-    """Store the auto scores in nbgrader's gradebook (serialised: SQLite has one writer)."""
-    try:
-        from nbgrader.api import Gradebook
-    except ImportError:  # pragma: no cover
-        return ""
-    with lock:
-        try:
-            with Gradebook(f"sqlite:///{workspace / 'gradebook.db'}") as gb:
-                gb.update_or_create_assignment(template.assignment)
-                try:
-                    gb.find_notebook(template.notebook, template.assignment)
-                except Exception:
-                    gb.add_notebook(template.notebook, template.assignment)
-                for cell in template.cells:
-                    if cell.kind == "test":
-                        gb.update_or_create_grade_cell(cell.grade_id, template.notebook, template.assignment,
-                                                       max_score=cell.points, cell_type="code")
-                gb.update_or_create_student(student)
-                try:
-                    gb.find_submission(template.assignment, student)
-                except Exception:
-                    gb.add_submission(template.assignment, student)
-                for gid, t in tests.items():
-                    grade = gb.find_grade(gid, template.notebook, template.assignment, student)
-                    grade.auto_score = t["points"]
-                    grade.needs_manual_grade = False
-                gb.db.commit()
-        except Exception as err:  # noqa: BLE001 - the CSV stays the record; say why the gradebook is not
-            return f"gradebook not updated: {str(err)[:120]}"
-    return ""
-
-
 def grade_submissions(assignment: str, submissions: Path, workers: int = 2, workspace: Path | None = None,
                       unsafe: bool = False, *, course_root: Path | None = None, limits: Limits | None = None,
                       progress: bool = False, extra_env: dict | None = None,
-                      template_folder: str = "solutions") -> list[StudentResult]:
+                      template_folder: str = "solutions", db_url: str | None = None) -> list[StudentResult]:
     """Grade every submission of `assignment` found in `submissions` (folder or zip); see autograder/README.md.
+
+    `db_url`: nbgrader's gradebook as a SQLAlchemy URL (e.g. postgresql://user@host/db, shared by several graders);
+    default sqlite:///<workspace>/gradebook.db. It is checked before anyone is graded (GradebookUnavailable).
 
     Results are written as each student finishes to <workspace>/results/<assignment>/<student>.json; grades.csv,
     feedback/<student>/<assignment>/<assignment>.html and autograded/ are rebuilt from them.
@@ -184,6 +144,8 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
                                      "Pass --unsafe (unsafe=True) to grade trusted notebooks anyway.")
     ws = options.workspace
     ws.mkdir(parents=True, exist_ok=True)
+    gradebook = GradebookWriter(db_url or default_url(ws))
+    gradebook.check()  # a wrong or unreachable database: one clear error before anybody is graded
     template = load_template(options.course_root, assignment, template_folder)
     warm_data(template, options, progress)  # before any kernel starts: they see the cache read-only
     subs = collect(Path(submissions), assignment, ws / "staging" / assignment)
@@ -192,8 +154,8 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
     slots: Queue = Queue()
     for i in range(max(1, workers)):
         slots.put(i)
-    db_lock = threading.Lock()
-    threading.Thread(target=_prepare_gradebook, args=(db_lock, ws), name="gradebook", daemon=True).start()
+    # the tables and the assignment's rows (nbgrader's migrations, about 3 s) are made while the first kernels start
+    threading.Thread(target=gradebook.prepare_quietly, args=(template,), name="gradebook", daemon=True).start()
     results: list[StudentResult] = []
     checkers: dict = {}  # worker slot -> TrustedChecker (one process per worker, started on first use)
     prelude_cells = [template.by_id()[g].source for g in template.prelude]
@@ -246,10 +208,10 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
         except Exception as err:  # noqa: BLE001
             result.detail = (result.detail + f"; feedback not written: {err!r}")[:500]
         if graded.tests and result.outcome != "tampered":
-            note = _record_gradebook(db_lock, ws, template, sub.student, graded.tests)
+            note = gradebook.record(template, sub.student, graded.tests)
             if note:
                 result.detail = f"{result.detail}; {note}" if result.detail else note
-        save_result(ws, assignment, result, graded.tests, seconds=graded.seconds or None)
+        save_result(ws, assignment, result, graded.tests)
         return result
 
     def grade_safely(sub: Submission) -> StudentResult:
@@ -280,15 +242,9 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
     finally:
         for checker in checkers.values():
             checker.close()
+        gradebook.close()
     if bar is not None:
         bar.close()
     write_csv(ws, assignment)
-    if template_folder == "solutions":  # the instructor's batch (not a student's self-check): the cohort page
-        try:
-            from .cohort import write_cohort_report
-            write_cohort_report(ws, assignment, options.course_root, template)
-        except Exception as err:  # noqa: BLE001 - the grades are recorded; the page can be rebuilt from them
-            print(f"cohort report not written ({err!r}); rebuild it: python -m autograder.cohort {assignment} "
-                  f"--workspace {ws}", file=sys.stderr)
     shutil.rmtree(ws / "run", ignore_errors=True)
     return sorted(results, key=lambda r: r.student)
