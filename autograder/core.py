@@ -211,7 +211,7 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
             note = gradebook.record(template, sub.student, graded.tests)
             if note:
                 result.detail = f"{result.detail}; {note}" if result.detail else note
-        save_result(ws, assignment, result, graded.tests)
+        save_result(ws, assignment, result, graded.tests, seconds=graded.seconds or None)
         return result
 
     def grade_safely(sub: Submission) -> StudentResult:
@@ -246,5 +246,12 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
     if bar is not None:
         bar.close()
     write_csv(ws, assignment)
+    if template_folder == "solutions":  # the instructor's batch (not a student's self-check): the cohort page
+        try:
+            from .cohort import write_cohort_report
+            write_cohort_report(ws, assignment, options.course_root, template)
+        except Exception as err:  # noqa: BLE001 - the grades are recorded; the page can be rebuilt from them
+            print(f"cohort report not written ({err!r}); rebuild it: python -m autograder.cohort {assignment} "
+                  f"--workspace {ws}", file=sys.stderr)
     shutil.rmtree(ws / "run", ignore_errors=True)
     return sorted(results, key=lambda r: r.student)
