@@ -195,6 +195,8 @@ def gradescope_results(record: dict, template, *, hidden_visibility: str = "afte
 
     recorded = record.get("tests") or {}
     outcome, detail = str(record.get("outcome", "")), str(record.get("detail", ""))
+    # a tampered notebook scores 0 though its restored run passed tests: no test may then show points
+    zeroed = outcome == "tampered"
     hidden = template.hidden_cells
     tests = []
     for cell in (c for c in template.cells if c.kind == "test"):
@@ -206,6 +208,8 @@ def gradescope_results(record: dict, template, *, hidden_visibility: str = "afte
         else:
             passed, score = bool(t.get("passed")), float(t.get("points", 0.0))
             output = "passed" if passed else f"failed: {_reason(t)}"
+            if zeroed:
+                score, output = 0.0, f"{output}; scored 0 ({outcome})"
         entry = {"name": name, "score": score, "max_score": float(cell.points), "status":
                  "passed" if passed else "failed", "output": output,
                  "visibility": hidden_visibility if cell.grade_id in hidden else "visible"}

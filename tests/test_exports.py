@@ -215,6 +215,11 @@ def test_gradescope_never_shows_a_reason_the_grader_withholds(course):
                                   "detail": "cannot read the notebook", "tests": {}}, template)
     assert all(t["score"] == 0 and "not run" in t["output"] for t in corrupt["tests"] if t["max_score"])
     assert corrupt["output"].startswith("corrupt_notebook: cannot read the notebook")
+    passing = {"points": 1.0, "max": 1.0, "passed": True, "message": "passed"}
+    tampered = gradescope_results({"student": "z", "score": 0, "max_score": 6, "outcome": "tampered",
+                                   "detail": "grading machinery was altered", "tests": {"test_greet": passing}},
+                                  template)
+    assert sum(t["score"] for t in tampered["tests"]) == tampered["score"] == 0
 
 
 # ------------------------------------------------------------------------------------------- end to end
