@@ -139,7 +139,12 @@ def load_records(workspace: Path, assignment: str) -> list[dict]:
                                 f"(python -m autograder {assignment} SUBMISSIONS --workspace {workspace})")
     records = []
     for path in sorted(folder.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or not isinstance(data.get("student"), str):
+                raise ValueError("not a result written by the grader (no student)")
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}; re-grade that student or move the file away") from err
         if not isinstance(data.get("tests"), dict):
             data["tests"] = {}
         records.append(data)
@@ -276,7 +281,8 @@ def _rate(passed: int, recorded: int) -> str:
 
 STYLE = """body{font-family:sans-serif;max-width:72rem;margin:1rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;
-vertical-align:top}th{background:#f3f3f3}.rate,.flag{white-space:nowrap}.flag{color:#a00;font-weight:bold}.note{color:#555}
+vertical-align:top}th{background:#f3f3f3}.rate,.flag{white-space:nowrap}.flag{color:#a00;font-weight:bold}
+.note{color:#555}
 pre{background:#f7f7f7;padding:.4rem;overflow-x:auto;max-height:30rem}.pair{display:flex;gap:1rem}
 .pair>div{flex:1;min-width:0}.warn{background:#fff3cd;padding:.5rem;border:1px solid #e0c060}"""
 

@@ -27,7 +27,8 @@ OWN = {
 }
 #: The same code with other names, comments, spacing and a hostile comment: a copy.
 COPY = {
-    "add_answer": ('def add(a, b):\n    """Return a + b."""\n    s = 0   # start from nothing </pre><script>x()</script>\n'
+    "add_answer": ('def add(a, b):\n    """Return a + b."""\n'
+                   '    s = 0   # start from nothing </pre><script>x()</script>\n'
                    '    for v in (a,b):\n        s = s+v\n    return s'),
     "count_answer": ('def count_lstm_params(h, x):\n    """Return the number of parameters."""\n    # four gates\n'
                      '    g = 4\n    w = g*h*x\n\n    u = g * h * h\n    b = g * h\n    return w + u + b'),
@@ -145,7 +146,8 @@ def test_tokens_ignore_names_comments_and_layout():
     a = cohort.normalise_tokens("def f(x):\n    y = x * 2  # double\n    return y\n")
     b = cohort.normalise_tokens("def g(value):\n\n    out=value*2\n    return out")
     assert a == b == ["def", "ID", "(", "ID", ")", ":", "ID", "=", "ID", "*", "2", "return", "ID"]
-    assert cohort.normalise_tokens("def f(x):\n    return x * 3") != cohort.normalise_tokens("def f(x):\n    return x * 2")
+    three, two = "def f(x):\n    return x * 3", "def f(x):\n    return x * 2"
+    assert cohort.normalise_tokens(three) != cohort.normalise_tokens(two)
     assert cohort.normalise_tokens("%timeit f(1)\nx = (1,") == ["ID", "=", "(", "1", ","]  # magic, unclosed
 
 
@@ -224,7 +226,8 @@ def test_report_lives_in_the_instructor_folder(synthetic):
 
 
 def test_command_line_rebuilds_and_refuses_bad_input(synthetic, course, capsys):
-    """Does `python -m autograder.cohort` rebuild the page, and say what to do without results or a bad threshold?"""
+    """Does `python -m autograder.cohort` rebuild the page, and name the problem (no results, a bad threshold, a
+    broken result file) instead of writing a wrong page?"""
     ws, path, _ = synthetic
     path.unlink()
     assert cohort.main(["toy", "--workspace", str(ws), "--course-root", str(course)]) == 0
@@ -233,6 +236,13 @@ def test_command_line_rebuilds_and_refuses_bad_input(synthetic, course, capsys):
     assert "no results for assignment 'nothing'" in capsys.readouterr().err
     assert cohort.main(["toy", "--workspace", str(ws), "--course-root", str(course), "--threshold", "2"]) == 2
     assert "threshold must lie in (0, 1]" in capsys.readouterr().err
+    broken = ws / "results" / "toy" / "zoe.json"
+    broken.write_text('{"student": "zoe", "sco')  # e.g. copied in by hand and cut short
+    try:
+        assert cohort.main(["toy", "--workspace", str(ws), "--course-root", str(course)]) == 2
+    finally:
+        broken.unlink()
+    assert "zoe.json" in capsys.readouterr().err
 
 
 def test_toy_batch_writes_the_report(tmp_path):
