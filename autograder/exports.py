@@ -20,6 +20,8 @@ EXPORTS = ("canvas", "gradescope")
 #: Outcomes whose score is no grade yet (the instructor must look first): Canvas gets an empty cell, which its
 #: import leaves unchanged, so a provisional 0 never overwrites a grade.
 PROVISIONAL = ("needs_review", "error", "duplicate_student")
+#: Gradescope shows names and outputs as plain text, never as HTML or Markdown (a message may quote a student).
+PLAIN = {"name_format": "text", "output_format": "text"}
 #: Gradescope's visibility settings of a test (and of the whole result).
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 #: Canvas' gradebook import reads these five columns before the assignment columns (with "SIS User ID" third,
@@ -212,12 +214,13 @@ def gradescope_results(record: dict, template, *, hidden_visibility: str = "afte
                 score, output = 0.0, f"{output}; scored 0 ({outcome})"
         entry = {"name": name, "score": score, "max_score": float(cell.points), "status":
                  "passed" if passed else "failed", "output": output,
-                 "visibility": hidden_visibility if cell.grade_id in hidden else "visible"}
+                 "visibility": hidden_visibility if cell.grade_id in hidden else "visible", **PLAIN}
         if cell.grade_id in hidden:
             seen = None if t is None else t.get("visible")  # did the visible checks pass (None: not known)
             if seen is None and passed:
                 seen = True
-            part = {"name": f"{name} (visible checks)", "score": 0.0, "max_score": 0.0, "visibility": "visible"}
+            part = {"name": f"{name} (visible checks)", "score": 0.0, "max_score": 0.0, "visibility": "visible",
+                    **PLAIN}
             if t is None:
                 part.update(status="failed", output=f"not run ({outcome})")
             elif seen is None:  # failed, and the grader cannot tell which part: say nothing a hidden part decided
@@ -234,6 +237,7 @@ def gradescope_results(record: dict, template, *, hidden_visibility: str = "afte
         "score": float(record.get("score", 0.0)),
         "output": f"{head}\nScore {points(record.get('score', 0))} of {points(record.get('max_score', 0))} "
                   "autograded points (hand-graded parts come separately).",
+        "output_format": "text",
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {"outcome": outcome, "student": record.get("student", ""), "sandbox": sandbox,

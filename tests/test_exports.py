@@ -185,7 +185,8 @@ def test_gradescope_results_hide_hidden_tests(course):
                         "test_greet": {"points": 1.0, "max": 1.0, "passed": True, "message": "passed"}}}
     data = json.loads(json.dumps(gradescope_results(record, template)))
     assert data["score"] == 3.0 and data["execution_time"] == 2 and data["stdout_visibility"] == "hidden"
-    assert data["visibility"] == "after_due_date"
+    assert data["visibility"] == "after_due_date" and data["output_format"] == "text"
+    assert all(t["output_format"] == t["name_format"] == "text" for t in data["tests"])  # no HTML from students
     tests = {t["name"].split(":")[0] + (" V" if "(visible checks)" in t["name"] else ""): t for t in data["tests"]}
     assert set(tests) == {"test_add", "test_add V", "test_count", "test_count V", "test_greet"}
     assert sum(t["score"] for t in data["tests"]) == data["score"]

@@ -37,7 +37,7 @@ def write_results(path: Path, data: dict) -> Path:
 def not_graded(reason: str, *, sandbox: str = "bubblewrap") -> dict:
     """A result that grades nothing: score 0 and why, for the student and the staff (who can regrade)."""
     return {"score": 0.0, "output": f"Not graded: {reason}. The course staff can see this and will regrade it.",
-            "stdout_visibility": "hidden", "tests": [],
+            "output_format": "text", "stdout_visibility": "hidden", "tests": [],
             "extra_data": {"outcome": "not_graded", "reason": reason, "sandbox": sandbox}}
 
 
