@@ -343,6 +343,8 @@ def test_gradescope_zip_has_what_the_container_expects(course, tmp_path):
             "autograder/gradescope/run.py", "autograder/exports.py", "lstm_course/__init__.py"} <= names
     assert mode & stat.S_IXUSR and config == {"assignment": "toy", "hidden_visibility": "after_published"}
     assert "-e ." not in requirements and "nbgrader" in requirements
+    for script in ("setup.sh", "run_autograder"):  # both parse as bash
+        assert subprocess.run(["/bin/bash", "-n", str(GRADESCOPE / script)]).returncode == 0
     assert not any("workspace/" in n or "__pycache__" in n for n in names)
     with pytest.raises(ExportError, match="no source notebook"):
         build_zip("nothing", tmp_path / "x.zip", course_root=course)
