@@ -217,7 +217,10 @@ class GradingKernel:
         env.update(data)
         # lstm_course from where this Python imports it: an editable install points into the repository, which
         # the sandbox hides, so <course root>/lstm_course is not necessarily it
-        read_only = [sys.prefix, sys.base_prefix, str(Path(lstm_course.__file__).resolve().parent), *data.values()]
+        package = Path(lstm_course.__file__).resolve().parent
+        read_only = [sys.prefix, sys.base_prefix, str(package), *data.values()]
+        if not unsafe:  # the kernel imports the package shown to it, not what an editable install points at
+            env["PYTHONPATH"] = str(package.parent)
         env.update(opts.extra_env)
         mpl = os.environ.get("MPLCONFIGDIR") or str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                                                       / "matplotlib")
@@ -277,6 +280,13 @@ class GradingKernel:
         if ex.status != "ok":
             raise KernelStopped("error", f"the grader's guard failed to install: {ex.reply}")
         self.user_expression("__import__('sys').modules['_ag_guard'].calibrate()")
+        # the tests ask the notebook through lstm_course.grading: a kernel that cannot import it would fail every
+        # test, which is the grader's failure, never the student's zero
+        ex = self.execute("import lstm_course.grading", silent=True, store_history=False,
+                          timeout=self.limits.startup_timeout)
+        if ex.status != "ok":
+            raise KernelStopped("error", "the grading kernel cannot import the course package lstm_course "
+                                f"({(ex.reply or {}).get('evalue', ex.status)}); check the course's installation")
 
     def log_tail(self, n: int = 1500) -> str:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import pytest
 import autograder_toy as toy
 from autograder import StudentResult, grade_submissions
 from autograder.settings import Limits
+
+REPO = Path(__file__).resolve().parent.parent
 
 LIMITS = Limits(cell_timeout=10, notebook_timeout=60)
 
@@ -300,3 +303,28 @@ def test_kernels_import_the_helper_package_wherever_it_is_installed(course, tmp_
     assert (result.outcome, result.score) == ("graded", 6), result.detail
     graded = next((tmp_path / "ws" / "autograded" / "helen").rglob("*.ipynb")).read_text()
     assert "ModuleNotFoundError" not in graded
+
+
+@pytest.mark.slow
+def test_grader_from_another_checkout_grades_with_its_own_package(tmp_path):
+    """Does a grader run from a second copy of the course (same virtual environment, whose editable install
+    points at the first) give its kernels the package it imports itself? The sandbox shows only that copy, so a
+    kernel that followed the editable install could not import lstm_course and every test would fail."""
+    from autograder import sandbox
+
+    if sandbox.probe() is not None:
+        pytest.skip("needs the sandbox")
+
+    copy = tmp_path / "copy"
+    for name in ("lstm_course", "autograder"):
+        shutil.copytree(REPO / name, copy / name, ignore=shutil.ignore_patterns("__pycache__", "workspace"))
+    course = toy.make_course(tmp_path / "course")
+    subs = tmp_path / "subs"
+    toy.write_submitted(subs, "alice", toy.submission(course))
+    env = dict(os.environ, PYTHONPATH=str(copy))
+    run = subprocess.run([sys.executable, "-m", "autograder", "toy", str(subs), "--course-root", str(course),
+                          "--workspace", str(tmp_path / "ws"), "--workers", "1", "--no-progress"],
+                         cwd=copy, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = list(csv.DictReader((tmp_path / "ws" / "grades.csv").open()))
+    assert [(r["student"], r["score"], r["outcome"]) for r in rows] == [("alice", "6", "graded")], rows
