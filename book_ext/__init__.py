@@ -1,6 +1,6 @@
-"""Sphinx extension of the LSTM course book: local MathJax check and .ipynb launch links.
+"""Sphinx extension of the LSTM course book: local MathJax, launch links, repository, page footer, citation.
 
-Loaded by Jupyter Book through `sphinx.local_extensions` in _config.yml. It does three things:
+Loaded by Jupyter Book through `sphinx.local_extensions` in _config.yml. What it does:
 
 1. At `builder-inited`, checks that `mathjax_path` points at a file inside one of the
    `html_extra_path` folders (the local MathJax copy), and runs book_tools/fetch_mathjax.sh once
@@ -16,19 +16,51 @@ Loaded by Jupyter Book through `sphinx.local_extensions` in _config.yml. It does
    added twice with this stack, a JavaScript SyntaxError in every page's console).
 4. At `build-finished`, drops stderr streams from the executed notebooks that the theme copies to
    `_build/html/_sources/` for the ".ipynb" download button, as on the pages (no TF log lines).
+5. At `config-inited`, settles the course's repository in one place: `repository.url` of
+   _config.yml, overridden by the environment variable LSTM_COURSE_REPOSITORY (``owner/name`` or
+   a URL; the deployment workflow sets it to the repository the site is built from). With a
+   repository the repository, issue and edit buttons and the Colab/Binder launch buttons are
+   shown; without one none of them is, and notebook pages keep their ".ipynb" download button.
+   `build-finished` writes `build-info.json` at the site root (version, repository, commit), so
+   tests of the built site know what it was built with.
+6. On every page (`html-page-context` + templates/page-provenance.html in the footer): the
+   course version (pyproject.toml) and the date of the page source's last commit (git), or a
+   plain "not recorded" when the book is built outside a git checkout.
+7. The directive ``{course-citation}`` renders the BibTeX entry of the course from CITATION.cff,
+   with the version from pyproject.toml and the configured repository as its URL.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import posixpath
+import re
+import shutil
 import subprocess
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
+
+import yaml
 
 MATHJAX_VERSION = "3.2.2"  # keep in step with book_tools/fetch_mathjax.sh
 ROOT = Path(__file__).resolve().parent.parent
 FETCH_SCRIPT = ROOT / "book_tools" / "fetch_mathjax.sh"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: overrides `repository.url` of _config.yml: ``owner/name`` (GitHub) or https://github.com/owner/name
+REPOSITORY_ENV = "LSTM_COURSE_REPOSITORY"
+#: theme options of the buttons that link into the repository (sphinx-book-theme, pydata-sphinx-theme)
+REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
+#: `launch_buttons` keys of services that open a page's notebook from the repository
+LAUNCH_SERVICES = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "jupyterlite_url",
+                   "thebe")
+#: written at the root of the built site: what it was built with (read by tests/test_links.py)
+BUILD_INFO = "build-info.json"
+#: the page footer's items: the theme's defaults plus our version/last-change line
+FOOTER_ITEMS = ["author.html", "copyright.html", "page-provenance.html", "last-updated.html",
+                "extra-footer.html"]
 
 
 def mathjax_site_path(mathjax_path: str) -> str | None:
@@ -164,9 +196,191 @@ def _clean_downloads(app, exception) -> None:
             strip_stderr(notebook)
 
 
+
+# The course's repository: one setting ------------------------------------------------------------
+
+def resolve_repository(configured: str | None, environ: Mapping[str, str] = os.environ) -> str:
+    """URL of the course's repository: $LSTM_COURSE_REPOSITORY if set, else `configured`
+    (_config.yml's `repository.url`); "" when neither names one.
+
+    ``owner/name`` means a GitHub repository. Anything but https://github.com/<owner>/<name> is
+    refused with a ValueError that says what to set: the Colab and Binder links are GitHub links.
+    """
+    from_env = environ.get(REPOSITORY_ENV, "").strip()
+    value = from_env or (configured or "").strip()
+    if not value:
+        return ""
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+        value = f"https://github.com/{value}"
+    parts = urlsplit(value)
+    path = parts.path.strip("/").removesuffix(".git")
+    if (parts.scheme != "https" or parts.netloc.lower() != "github.com" or parts.query
+            or parts.fragment or not re.fullmatch(r"[\w.-]+/[\w.-]+", path)):
+        where = f"${REPOSITORY_ENV}" if from_env else "repository.url in _config.yml"
+        raise ValueError(
+            f"{where} is {value!r}, which is not a GitHub repository: set it to owner/name or "
+            f"https://github.com/owner/name, or leave it empty to build the site without "
+            f"repository, issue, edit and launch buttons")
+    return f"https://github.com/{path}"
+
+
+def repository_theme_options(theme: Mapping, repository: str) -> dict:
+    """A copy of `html_theme_options` with `repository` and the buttons that need it: shown when
+    there is a repository, and without one no repository/issue/edit button and no launch service."""
+    options = dict(theme)
+    options["repository_url"] = repository
+    for key in REPOSITORY_BUTTONS:
+        options[key] = bool(repository)
+    launch = dict(options.get("launch_buttons") or {})
+    if not repository:
+        launch = {key: value for key, value in launch.items() if key not in LAUNCH_SERVICES}
+    options["launch_buttons"] = launch
+    return options
+
+
+def _configure(app, config) -> None:
+    from sphinx.errors import ConfigError
+
+    theme = config.html_theme_options
+    try:
+        repository = resolve_repository(theme.get("repository_url", ""))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    config.html_theme_options = repository_theme_options(theme, repository)
+    # a config value of its own (rebuild "env"), so that pages which show it are re-read when it changes
+    config.lstm_course_repository = repository
+    config.html_theme_options.setdefault("footer_content_items", list(FOOTER_ITEMS))
+    config.templates_path = [*config.templates_path, str(TEMPLATES)]
+
+
+def _offer_ipynb_download(app, pagename, templatename, context, doctree) -> None:
+    """Copy the executed notebook to `_sources/` for the ".ipynb" download button when no launch
+    service is configured: sphinx-book-theme only does it on its way to building launch links."""
+    launch = app.config.html_theme_options.get("launch_buttons", {})
+    if doctree is None or any(launch.get(key) for key in LAUNCH_SERVICES):
+        return
+    if "kernelspec" not in app.env.metadata.get(pagename, {}):
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.is_file():
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+# Version and last change of every page -----------------------------------------------------------
+
+def course_version(root: Path = ROOT) -> str:
+    """The course's version: `project.version` of pyproject.toml (the helper package's version)."""
+    with open(root / "pyproject.toml", "rb") as file:
+        return tomllib.load(file)["project"]["version"]
+
+
+def _git(root: Path, *args: str) -> str | None:
+    """stdout of a git command in `root`, or None when git or the repository is not there."""
+    try:
+        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                                timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def last_change(source: Path, root: Path = ROOT) -> str:
+    """Footer text for the last change of `source`: the date of the last commit that touched it
+    (``git log -1 --format=%cs``), marked when the work tree holds uncommitted edits, or a plain
+    "not recorded" when there is no git history for it (a build from a tarball, an untracked file)."""
+    date = _git(root, "log", "-1", "--format=%cs", "--", str(source))
+    if not date:
+        return "date of the last change not recorded (built without git history)"
+    if _git(root, "status", "--porcelain", "--", str(source)):
+        return f"this page last changed on {date} (and has edits not yet committed)"
+    return f"this page last changed on {date}"
+
+
+def _page_provenance(app, pagename, templatename, context, doctree) -> None:
+    """Give the footer template (templates/page-provenance.html) the version and the page's date."""
+    context["lstm_course_version"] = app.config.lstm_course_version
+    context["page_last_change"] = None
+    if doctree is not None and pagename in app.env.found_docs:
+        context["page_last_change"] = last_change(Path(app.env.doc2path(pagename)), Path(app.srcdir))
+
+
+def _write_build_info(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    launch = app.config.html_theme_options.get("launch_buttons", {})
+    info = {
+        "course_version": app.config.lstm_course_version,
+        "repository": app.config.lstm_course_repository,
+        "launch_services": sorted(key for key in LAUNCH_SERVICES if launch.get(key)),
+        "commit": _git(Path(app.srcdir), "rev-parse", "HEAD"),
+    }
+    (Path(app.outdir) / BUILD_INFO).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+
+
+# How to cite the course --------------------------------------------------------------------------
+
+def citation_bibtex(cff: Mapping, version: str, repository: str = "", year: str = "") -> str:
+    """BibTeX entry (@misc, which plain BibTeX and biblatex both know) of the course from the
+    data of CITATION.cff, with `version` and, when given, the repository as its URL."""
+    missing = [key for key in ("title", "authors") if not cff.get(key)]
+    if missing:
+        raise ValueError(f"CITATION.cff lacks {', '.join(missing)}: add them (see citation-file-format.github.io)")
+    authors = []
+    for author in cff["authors"]:
+        if "name" in author:  # an entity: braces keep BibTeX from splitting it into first/last names
+            authors.append("{" + author["name"] + "}")
+        else:
+            authors.append(", ".join(p for p in (author.get("family-names"), author.get("given-names")) if p))
+    released = str(cff.get("date-released", ""))
+    fields = [("author", " and ".join(authors)), ("title", "{" + cff["title"] + "}"),
+              ("year", released[:4] or year), ("version", version), ("note", f"Version {version}")]
+    if repository:
+        fields.append(("url", repository))
+    body = ",\n".join(f"  {key} = {{{value}}}" for key, value in fields if value)
+    return f"@misc{{lstm_course,\n{body}\n}}"
+
+
+def _course_citation_directive():
+    from docutils import nodes
+    from sphinx.util.docutils import SphinxDirective
+
+    class CourseCitation(SphinxDirective):
+        """``{course-citation}``: the course's BibTeX entry (CITATION.cff + pyproject.toml's version)."""
+
+        has_content = False
+
+        def run(self):
+            srcdir = Path(self.env.srcdir)
+            cff_path = srcdir / "CITATION.cff"
+            for path in (cff_path, srcdir / "pyproject.toml"):
+                self.env.note_dependency(str(path))
+            cff = yaml.safe_load(cff_path.read_text(encoding="utf-8"))
+            year = re.search(r"\d{4}", str(self.config.copyright))
+            text = citation_bibtex(cff, self.config.lstm_course_version, self.config.lstm_course_repository,
+                                   year.group(0) if year else "")
+            block = nodes.literal_block(text, text, language="bibtex")
+            self.set_source_info(block)
+            return [block]
+
+    return CourseCitation
+
+
 def setup(app):
     app.add_config_value("lstm_notebooks_branch", "notebooks", "html", types=[str])
+    # set by _configure from repository.url / $LSTM_COURSE_REPOSITORY, not in _config.yml
+    app.add_config_value("lstm_course_repository", "", "env", types=[str])
+    app.add_config_value("lstm_course_version", course_version(Path(app.srcdir)), "env", types=[str])
+    app.connect("config-inited", _configure)
+    app.add_directive("course-citation", _course_citation_directive())
     app.connect("builder-inited", _check_mathjax)
+    # before sphinx-book-theme builds its header buttons (priority 501)
+    app.connect("html-page-context", _offer_ipynb_download, priority=500)
+    app.connect("html-page-context", _page_provenance)
+    app.connect("build-finished", _write_build_info)
     # sphinx-book-theme adds its launch buttons at priority 501
     app.connect("html-page-context", _launch_ipynb, priority=600)
     app.connect("html-page-context", _dedupe_scripts, priority=900)

@@ -1,8 +1,10 @@
-"""Fast checks of the book's configuration and sources (no build): toc, citations, MathJax, launch links."""
+"""Fast checks of the book's configuration and sources (no build): toc, citations, MathJax, repository and
+launch links, version, last change and how to cite the course."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -154,17 +156,127 @@ def test_execution_and_parsing_settings():
 
 
 def test_launch_links_open_ipynb():
-    """Do the rewritten Colab and Binder links open the paired .ipynb on the notebooks branch?"""
-    repo = CONFIG["repository"]["url"]
+    """Do the rewritten Colab and Binder links open the paired .ipynb on the notebooks branch of the
+    configured repository?"""
+    repo = book_ext.resolve_repository("", {book_ext.REPOSITORY_ENV: "someone/their-course"})
     colab = book_ext.launch_url("Colab", repo, "notebooks", "chapters/lstm_cell.ipynb",
                                 CONFIG["launch_buttons"]["colab_url"])
-    assert colab == ("https://colab.research.google.com/github/lstm-course/lstm-course/blob/"
+    assert colab == ("https://colab.research.google.com/github/someone/their-course/blob/"
                      "notebooks/chapters/lstm_cell.ipynb")
     binder = book_ext.launch_url("Binder", repo, "notebooks", "chapters/lstm_cell.ipynb",
                                  CONFIG["launch_buttons"]["binderhub_url"], "jupyterlab")
-    assert binder == ("https://mybinder.org/v2/gh/lstm-course/lstm-course/notebooks"
+    assert binder == ("https://mybinder.org/v2/gh/someone/their-course/notebooks"
                       "?urlpath=lab/tree/chapters/lstm_cell.ipynb")
     assert SPHINX["lstm_notebooks_branch"] == "notebooks"
+
+
+def test_repository_is_set_in_one_place():
+    """Is the repository set only by _config.yml's repository.url (empty: none configured, no
+    placeholder), with the buttons left to book_ext, and named nowhere else in the book's sources?"""
+    url = CONFIG["repository"]["url"]
+    assert url == "" or book_ext.resolve_repository(url, {}) == url.rstrip("/")
+    assert "lstm-course/lstm-course" not in (ROOT / "_config.yml").read_text(encoding="utf-8")
+    assert not set(CONFIG["html"]) & set(book_ext.REPOSITORY_BUTTONS), (
+        "use_*_button in _config.yml: book_ext switches them on when a repository is configured")
+    for path in [*chapter_sources(), ROOT / "_toc.yml"]:
+        text = path.read_text(encoding="utf-8")
+        assert "lstm-course/lstm-course" not in text, f"{path.name} links to the old placeholder repository"
+        if url:
+            assert url.rstrip("/") not in text, f"{path.name} types the repository URL: use the one setting"
+
+
+def test_repository_env_var_overrides_the_config():
+    """Does $LSTM_COURSE_REPOSITORY win over repository.url, accept owner/name and a URL (with .git
+    or a trailing slash), and does an empty setting mean no repository?"""
+    env = book_ext.REPOSITORY_ENV
+    assert book_ext.resolve_repository("https://github.com/a/b", {env: "c/d"}) == "https://github.com/c/d"
+    assert book_ext.resolve_repository("https://github.com/a/b/", {}) == "https://github.com/a/b"
+    assert book_ext.resolve_repository("", {env: "https://github.com/c/d.git"}) == "https://github.com/c/d"
+    assert book_ext.resolve_repository("", {env: "  "}) == ""
+    assert book_ext.resolve_repository(None, {}) == ""
+
+
+@pytest.mark.parametrize("value", ["http://github.com/a/b", "https://gitlab.com/a/b", "github.com/a/b",
+                                   "https://github.com/a", "https://github.com/a/b/tree/main", "a/b/c"])
+def test_a_repository_that_is_not_one_is_refused(value):
+    """Is a value that is not a GitHub repository refused with a message naming where it was set
+    and what to write instead?"""
+    with pytest.raises(ValueError, match=r"LSTM_COURSE_REPOSITORY.*owner/name.*leave it empty"):
+        book_ext.resolve_repository("", {book_ext.REPOSITORY_ENV: value})
+    with pytest.raises(ValueError, match=r"repository.url in _config.yml"):
+        book_ext.resolve_repository(value, {})
+
+
+def test_buttons_follow_the_repository():
+    """With a repository, are the repository, issue and edit buttons on and the launch services kept;
+    without one, are all of them off and the launch services dropped (sphinx-book-theme would
+    otherwise build launch links from no repository)?"""
+    theme = {"launch_buttons": dict(CONFIG["launch_buttons"]), "repository_branch": "main"}
+    with_repo = book_ext.repository_theme_options(theme, "https://github.com/a/b")
+    assert with_repo["repository_url"] == "https://github.com/a/b"
+    assert all(with_repo[key] is True for key in book_ext.REPOSITORY_BUTTONS)
+    assert with_repo["launch_buttons"] == CONFIG["launch_buttons"]
+    without = book_ext.repository_theme_options(theme, "")
+    assert all(without[key] is False for key in book_ext.REPOSITORY_BUTTONS)
+    assert not set(without["launch_buttons"]) & set(book_ext.LAUNCH_SERVICES)
+    assert without["launch_buttons"]["notebook_interface"] == "jupyterlab"
+    assert theme["launch_buttons"] == CONFIG["launch_buttons"], "the caller's options were changed"
+
+
+def test_citation_file_matches_the_package():
+    """Has CITATION.cff the fields the Citation File Format requires, the book's title and the
+    version of pyproject.toml (the one the footer shows), and no repository URL of its own?"""
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0"
+    assert {"cff-version", "message", "title", "authors"} <= set(cff)
+    assert cff["title"] == CONFIG["title"]
+    assert str(cff["version"]) == book_ext.course_version(), "CITATION.cff and pyproject.toml disagree"
+    assert not {"repository-code", "url", "repository"} & set(cff), (
+        "the repository is set in _config.yml / $LSTM_COURSE_REPOSITORY only")
+
+
+def test_citation_bibtex_parses_and_carries_version_and_url():
+    """Is the BibTeX of the intro page valid (pybtex reads it back) with the version and, only when
+    a repository is configured, its URL; are corporate and personal authors written correctly?"""
+    from pybtex.database import parse_string
+
+    cff = {"title": "LSTM networks: a course", "authors": [
+        {"name": "The LSTM course authors"}, {"family-names": "Doe", "given-names": "Jane"}]}
+    entry = parse_string(book_ext.citation_bibtex(cff, "1.2.3", "https://github.com/a/b", "2026"),
+                         "bibtex").entries["lstm_course"]
+    assert entry.fields["version"] == "1.2.3" and entry.fields["note"] == "Version 1.2.3"
+    assert entry.fields["url"] == "https://github.com/a/b" and entry.fields["year"] == "2026"
+    assert [str(p) for p in entry.persons["author"]] == ["{The LSTM course authors}", "Doe, Jane"]
+    bare = parse_string(book_ext.citation_bibtex(cff, "1.2.3"), "bibtex").entries["lstm_course"]
+    assert "url" not in bare.fields
+    with pytest.raises(ValueError, match="CITATION.cff lacks authors"):
+        book_ext.citation_bibtex({"title": "x"}, "1.0")
+
+
+def test_last_change_comes_from_git(tmp_path):
+    """Is a page's date the date of the last commit of its source, marked when the file has edits
+    not yet committed, and plainly "not recorded" outside a git repository?"""
+    page = tmp_path / "page.md"
+    page.write_text("# A page\n")
+    assert book_ext.last_change(page, tmp_path).startswith("date of the last change not recorded")
+    git = lambda *a: subprocess.run(["git", "-C", str(tmp_path), *a], check=True, capture_output=True)
+    git("init", "-q")
+    git("add", "page.md")
+    date = "2024-02-29T12:00:00+00:00"
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.org",
+                    "commit", "-q", "-m", "page"], check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
+    assert book_ext.last_change(page, tmp_path) == "this page last changed on 2024-02-29"
+    page.write_text("# A page, edited\n")
+    assert book_ext.last_change(page, tmp_path).endswith("(and has edits not yet committed)")
+
+
+def test_course_version_is_pyprojects():
+    """Is the version the footer shows the one in pyproject.toml?"""
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert book_ext.course_version() == version and re.fullmatch(r"\d+\.\d+\.\d+\S*", version)
 
 
 def test_strip_stderr_keeps_other_outputs(tmp_path):
@@ -232,12 +344,14 @@ def test_release_commits_paired_notebooks_on_a_branch(tmp_path, monkeypatch):
 
 
 def test_graded_exercises_page_lists_every_assignment():
-    """Does the graded-exercises page link each assignment's student notebook, and only existing ones?"""
+    """Does the graded-exercises page offer each assignment's student notebook as a download served
+    with the site (not a link into a repository), and only notebooks that exist?"""
     page = (ROOT / "chapters" / "graded_exercises.md").read_text(encoding="utf-8")
-    linked = re.findall(r"\[`(\w+)`\]\(\S+/blob/main/exercises/(\w+)/(\w+)\.ipynb\)", page)
-    assert linked, "no notebook links found on the page"
+    linked = re.findall(r"\{download\}`(\w+)\.ipynb </exercises/(\w+)/(\w+)\.ipynb>`", page)
+    assert linked, "no notebook downloads found on the page"
     for name, folder, notebook in linked:
         assert name == folder == notebook, (name, folder, notebook)
         assert (ROOT / "exercises" / folder / f"{notebook}.ipynb").is_file(), f"missing exercises/{folder}"
     assignments = {p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name}
     assert {name for name, _, _ in linked} == assignments
+    assert "/blob/" not in page and "github.com" not in page

@@ -250,12 +250,15 @@ LAUNCH_LINK = re.compile(r'href="(https://(?:colab\.research\.google\.com|mybind
 
 @pytest.mark.parametrize("page", PAGE_PARAMS)
 def test_launch_and_download_links_open_notebooks(server, page):
-    """Do the Colab/Binder buttons and the download button of a notebook page point at .ipynb
-    files: the paired notebook of a source that exists, and a download that the site serves?"""
+    """Do the Colab/Binder buttons (shown when the site is built with a repository) and the
+    download button of a notebook page point at .ipynb files: the paired notebook of a source that
+    exists, and a download that the site serves?"""
     html = (SITE / page).read_text(encoding="utf-8")
     links = [link.replace("&amp;", "&") for link in LAUNCH_LINK.findall(html)]
-    if not links:
-        pytest.skip("not a notebook page (no launch buttons)")
+    source = (ROOT / page).with_suffix(".md")
+    if not (source.is_file() and source.read_text(encoding="utf-8").startswith("---\njupytext:")):
+        assert not links, f"{page}: launch buttons on a page that is not a notebook"
+        pytest.skip("not a notebook page")
     for link in links:
         path_in_repo = re.split(r"/blob/[^/]+/|\?urlpath=(?:lab/)?tree/", link)[-1]
         assert path_in_repo.endswith(".ipynb"), f"{page}: launch link {link} does not open an .ipynb"
