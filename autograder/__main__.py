@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db-url", default=None, metavar="URL",
                         help="nbgrader's gradebook as a SQLAlchemy URL, e.g. postgresql://USER@HOST/DB, which several "
                              "graders may share (default: sqlite:///WORKSPACE/gradebook.db)")
+    parser.add_argument("--scheduler", default=os.environ.get("DASK_SCHEDULER_ADDRESS") or None, metavar="ADDRESS",
+                        help="grade on a Dask cluster: its scheduler, e.g. tcp://HOST:8786 (default: "
+                             "$DASK_SCHEDULER_ADDRESS; unset: --workers local slots); see autograder/README.md")
+    parser.add_argument("--scheduler-timeout", type=float, default=10.0,
+                        help="seconds to reach the scheduler and find a worker (default 10)")
     parser.add_argument("--export", action="append", default=None, metavar="LMS",
                         help="after grading, write grades for an LMS from the recorded results: canvas (gradebook "
                              "import CSV), gradescope (results.json a student); repeat or comma list")
@@ -43,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         canvas_column(args.canvas_assignment_name or args.assignment, args.canvas_assignment_id)
     except ExportError as err:
         parser.error(str(err))
-    from .core import DataNotReady, GradebookUnavailable, SandboxUnavailable, grade_submissions
+    from .core import ClusterUnavailable, DataNotReady, GradebookUnavailable, SandboxUnavailable, grade_submissions
     from .report import summary_table
     from .settings import default_workspace
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
@@ -52,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = grade_submissions(args.assignment, args.submissions, workers=args.workers,
                                     workspace=args.workspace, unsafe=args.unsafe, course_root=args.course_root,
-                                    limits=limits, progress=not args.no_progress, db_url=args.db_url)
-    except (SandboxUnavailable, DataNotReady, GradebookUnavailable) as err:
+                                    limits=limits, progress=not args.no_progress, db_url=args.db_url,
+                                    scheduler=args.scheduler, scheduler_timeout=args.scheduler_timeout)
+    except (SandboxUnavailable, DataNotReady, GradebookUnavailable, ClusterUnavailable) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except FileNotFoundError as err:

@@ -14,6 +14,7 @@ from queue import Queue
 import nbformat
 
 from . import sandbox
+from .cluster import ClusterUnavailable
 from .feedback import write_feedback
 from .gradebook import GradebookUnavailable, GradebookWriter, default_url
 from .grader import GradedNotebook, grade_notebook
@@ -25,6 +26,7 @@ from .template import load_template
 from .trusted import CheckerFailed, TrustedChecker, checker_wrapper
 
 __all__ = ["grade_submissions", "StudentResult", "OUTCOMES", "SandboxUnavailable", "DataNotReady",
+           "ClusterUnavailable",
            "GradebookUnavailable"]
 
 
@@ -119,14 +121,62 @@ def _import_all(subs: list[Submission], ws: Path, submissions: Path, assignment:
     return out
 
 
+def checker_prelude(template) -> tuple[str, list[str]]:
+    """The assignment's trusted setup cells that every checker runs once, and the key it caches them under."""
+    cells = [template.by_id()[g].source for g in template.prelude]
+    return f"{template.assignment}:{hash(tuple(cells))}", cells
+
+
+def _checker_for(checkers: dict, slot: int, options: GradingOptions, template) -> TrustedChecker:
+    """The slot's TrustedChecker (one process a slot, started on first use, replaced if it died), reset."""
+    checker = checkers.get(slot)
+    if checker is None or checker.proc.poll() is not None:
+        checker = checkers[slot] = TrustedChecker(options, checker_wrapper(options))
+    checker.prelude(*checker_prelude(template))
+    checker.new_student()
+    return checker
+
+
+def grade_in_slot(notebook: Path, files_dir: Path | None, student: str, template, options: GradingOptions,
+                  slot: int, hide: list[Path], checkers: dict) -> GradedNotebook:
+    """Grade one imported notebook in sandbox slot `slot` (its kernel; its checker kept in `checkers`).
+
+    The same code grades on the local pool and on a Dask worker (autograder/cluster.py); it never raises for a
+    problem of the submission: whatever fails is this student's outcome."""
+    ws = options.workspace
+    run_dir = ws / "run" / f"{student}-{os.getpid()}-{slot}"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    other_files = ws / "run" / f"{student}-{os.getpid()}-{slot}-files"
+    shutil.rmtree(other_files, ignore_errors=True)
+    try:
+        if files_dir:  # regular files only, never a link (LinkRejected -> rejected_link)
+            copy_regular_tree(files_dir, other_files, skip=lambda name: name.endswith(".ipynb"))
+        else:
+            other_files.mkdir(parents=True)
+        return grade_notebook(notebook, template, options, slot, run_dir, other_files, hide,
+                              _checker_for(checkers, slot, options, template))
+    except Exception as err:  # noqa: BLE001 - one student's failure must not stop the batch
+        if isinstance(err, CheckerFailed) and slot in checkers:  # a fresh checker for the next one
+            checkers.pop(slot).close()
+        return GradedNotebook(0.0, template.max_score, *_failure(err))
+    finally:
+        shutil.rmtree(other_files, ignore_errors=True)
+
+
 def grade_submissions(assignment: str, submissions: Path, workers: int = 2, workspace: Path | None = None,
                       unsafe: bool = False, *, course_root: Path | None = None, limits: Limits | None = None,
                       progress: bool = False, extra_env: dict | None = None,
-                      template_folder: str = "solutions", db_url: str | None = None) -> list[StudentResult]:
+                      template_folder: str = "solutions", db_url: str | None = None,
+                      scheduler: str | None = None, scheduler_timeout: float = 10.0) -> list[StudentResult]:
     """Grade every submission of `assignment` found in `submissions` (folder or zip); see autograder/README.md.
 
     `db_url`: nbgrader's gradebook as a SQLAlchemy URL (e.g. postgresql://user@host/db, shared by several graders);
     default sqlite:///<workspace>/gradebook.db. It is checked before anyone is graded (GradebookUnavailable).
+
+    `scheduler`: the address of a Dask scheduler (tcp://HOST:8786): one task a notebook on its workers, which
+    must show they can grade in the sandbox (autograder/cluster.py); ClusterUnavailable, before anyone is graded,
+    if it cannot be reached within `scheduler_timeout` seconds or no worker can grade. Without it: `workers`
+    local sandbox slots.
 
     Results are written as each student finishes to <workspace>/results/<assignment>/<student>.json; grades.csv,
     feedback/<student>/<assignment>/<assignment>.html and autograded/ are rebuilt from them.
@@ -137,7 +187,11 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
     options = GradingOptions(course_root=Path(course_root or COURSE_ROOT).resolve(),
                              workspace=Path(workspace or default_workspace()).resolve(),
                              limits=limits or Limits(), unsafe=unsafe, extra_env=dict(extra_env or {}))
-    if not unsafe:
+    client = None
+    if scheduler:  # before anything else: an unreachable scheduler is one clear error, nobody graded
+        from . import cluster
+        client = cluster.connect(scheduler, scheduler_timeout)
+    elif not unsafe:  # with a scheduler, the workers check their own sandbox (cluster.check_workers)
         reason = sandbox.probe()
         if reason is not None:
             raise SandboxUnavailable(f"refusing to run student code without a sandbox: {reason}. "
@@ -147,7 +201,18 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
     gradebook = GradebookWriter(db_url or default_url(ws))
     gradebook.check()  # a wrong or unreachable database: one clear error before anybody is graded
     template = load_template(options.course_root, assignment, template_folder)
-    warm_data(template, options, progress)  # before any kernel starts: they see the cache read-only
+    try:
+        if client is None:
+            warm_data(template, options, progress)  # before any kernel starts: they see the cache read-only
+        else:  # each worker warms its own data in its probe
+            requirements = cluster.requirements(assignment, options, template_folder)
+            reports = cluster.check_workers(client, requirements)
+            if progress:
+                print(f"Dask workers at {scheduler}:\n{cluster.describe(reports)}", file=sys.stderr)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     subs = collect(Path(submissions), assignment, ws / "staging" / assignment)
     subs = _import_all(subs, ws, Path(submissions), assignment, options.limits)
     hide = _hidden_paths(options, Path(submissions))
@@ -158,16 +223,6 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
     threading.Thread(target=gradebook.prepare_quietly, args=(template,), name="gradebook", daemon=True).start()
     results: list[StudentResult] = []
     checkers: dict = {}  # worker slot -> TrustedChecker (one process per worker, started on first use)
-    prelude_cells = [template.by_id()[g].source for g in template.prelude]
-    prelude_key = f"{template.assignment}:{hash(tuple(prelude_cells))}"
-
-    def checker_for(slot: int):
-        checker = checkers.get(slot)
-        if checker is None or checker.proc.poll() is not None:
-            checker = checkers[slot] = TrustedChecker(options, checker_wrapper(options))
-        checker.prelude(prelude_key, prelude_cells)
-        checker.new_student()
-        return checker
 
     def grade(sub: Submission) -> StudentResult:
         if sub.outcome is not None:
@@ -175,25 +230,14 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
         else:
             slot = slots.get()
             try:
-                run_dir = ws / "run" / f"{sub.student}-{os.getpid()}-{slot}"
-                shutil.rmtree(run_dir, ignore_errors=True)
-                other_files = ws / "run" / f"{sub.student}-{os.getpid()}-{slot}-files"
-                shutil.rmtree(other_files, ignore_errors=True)
-                try:
-                    if sub.files_dir:  # regular files only, never a link (LinkRejected -> rejected_link)
-                        copy_regular_tree(sub.files_dir, other_files, skip=lambda name: name.endswith(".ipynb"))
-                    else:
-                        other_files.mkdir(parents=True)
-                    graded = grade_notebook(sub.notebook, template, options, slot, run_dir, other_files, hide,
-                                            checker_for(slot))
-                except Exception as err:  # noqa: BLE001 - one student's failure must not stop the batch
-                    graded = GradedNotebook(0.0, template.max_score, *_failure(err))
-                    if isinstance(err, CheckerFailed) and slot in checkers:  # a fresh checker for the next one
-                        checkers.pop(slot).close()
-                finally:
-                    shutil.rmtree(other_files, ignore_errors=True)
+                graded = grade_in_slot(sub.notebook, sub.files_dir, sub.student, template, options, slot, hide,
+                                       checkers)
             finally:
                 slots.put(slot)
+        return finish(sub, graded)
+
+    def finish(sub: Submission, graded: GradedNotebook) -> StudentResult:
+        """Record one graded notebook (wherever it was graded): autograded/, feedback, gradebook, results/."""
         result = StudentResult(sub.student, graded.score, graded.max_score, graded.outcome, graded.detail,
                                sub.source, sub.lms, sub.lms_user_id)
         if graded.notebook is not None:
@@ -214,10 +258,10 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
         save_result(ws, assignment, result, graded.tests, seconds=graded.seconds or None)
         return result
 
-    def grade_safely(sub: Submission) -> StudentResult:
+    def grade_safely(sub: Submission, graded: GradedNotebook | None = None) -> StudentResult:
         """Every input gets a row: whatever fails for this student is this student's outcome."""
         try:
-            return grade(sub)
+            return grade(sub) if graded is None else finish(sub, graded)
         except Exception as err:  # noqa: BLE001
             outcome, detail = _failure(err)
             result = StudentResult(sub.student, 0.0, template.max_score, outcome, detail, sub.source, sub.lms,
@@ -233,15 +277,21 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
         from tqdm import tqdm
         bar = tqdm(total=len(subs), desc=f"grading {assignment}", unit="nb", file=sys.stderr)
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = [pool.submit(grade_safely, s) for s in subs]
-            for fut in as_completed(futures):
-                results.append(fut.result())
-                if bar is not None:
-                    bar.update(1)
+        if client is not None:  # one Dask task a notebook; recorded here as each one comes back
+            results = cluster.grade_on_cluster(client, requirements, subs, template, options, grade_safely,
+                                               _failure, on_result=lambda r: bar.update(1) if bar else None)
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                futures = [pool.submit(grade_safely, s) for s in subs]
+                for fut in as_completed(futures):
+                    results.append(fut.result())
+                    if bar is not None:
+                        bar.update(1)
     finally:
         for checker in checkers.values():
             checker.close()
+        if client is not None:
+            client.close()
         gradebook.close()
     if bar is not None:
         bar.close()
