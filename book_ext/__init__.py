@@ -274,8 +274,13 @@ def _offer_ipynb_download(app, pagename, templatename, context, doctree) -> None
 
 def course_version(root: Path = ROOT) -> str:
     """The course's version: `project.version` of pyproject.toml (the helper package's version)."""
-    with open(root / "pyproject.toml", "rb") as file:
-        return tomllib.load(file)["project"]["version"]
+    path = Path(root) / "pyproject.toml"
+    try:
+        with open(path, "rb") as file:
+            return str(tomllib.load(file)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"no course version: {path} must exist and set project.version, which every "
+                         f"page's footer and the citation show ({error!r})") from None
 
 
 def _git(root: Path, *args: str) -> str | None:

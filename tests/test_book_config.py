@@ -279,6 +279,16 @@ def test_course_version_is_pyprojects():
     assert book_ext.course_version() == version and re.fullmatch(r"\d+\.\d+\.\d+\S*", version)
 
 
+def test_a_missing_version_is_a_clear_error(tmp_path):
+    """Without a pyproject.toml that sets project.version, does the build stop with a message that
+    says which file to fix?"""
+    with pytest.raises(ValueError, match=r"pyproject.toml must exist and set project.version"):
+        book_ext.course_version(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    with pytest.raises(ValueError, match=r"must exist and set project.version"):
+        book_ext.course_version(tmp_path)
+
+
 def test_strip_stderr_keeps_other_outputs(tmp_path):
     """Does the download clean-up drop stderr streams and keep stdout and results?"""
     nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{
