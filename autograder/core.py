@@ -16,7 +16,7 @@ import nbformat
 from . import sandbox
 from .cluster import ClusterUnavailable
 from .feedback import write_feedback
-from .gradebook import GradebookUnavailable, GradebookWriter, default_url
+from .gradebook import GradebookUnavailable, GradebookWriter, default_url, manual_answers
 from .grader import GradedNotebook, grade_notebook
 from .intake import LinkRejected, Submission, collect, copy_regular_tree, import_submission, protect_recorded
 from .limits import NotebookTooLarge
@@ -252,7 +252,8 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
         except Exception as err:  # noqa: BLE001
             result.detail = (result.detail + f"; feedback not written: {err!r}")[:500]
         if graded.tests and result.outcome != "tampered":
-            note = gradebook.record(template, sub.student, graded.tests)
+            note = gradebook.record(template, sub.student, graded.tests,
+                                    manual_answers(template, graded.notebook))
             if note:
                 result.detail = f"{result.detail}; {note}" if result.detail else note
         save_result(ws, assignment, result, graded.tests, seconds=graded.seconds or None)

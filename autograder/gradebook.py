@@ -53,6 +53,25 @@ def _retryable(err: BaseException) -> bool:
     return False
 
 
+def manual_answers(template, notebook) -> dict[str, bool]:
+    """For each hand-graded answer cell (nbgrader grade + solution): did the student change it from the release?
+
+    An answered cell waits for a human (needs_manual_grade); one left as released gets an auto score of 0, as
+    nbgrader's autograde gives it. Compared with the release source of the template, never with the checksum in the
+    student's own metadata (which the student can edit).
+    """
+    if notebook is None:
+        return {}
+    sources = {}
+    for cell in notebook.get("cells", []):
+        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        if isinstance(gid, str) and gid not in sources:
+            source = cell.get("source", "")
+            sources[gid] = "".join(source) if isinstance(source, list) else str(source)
+    return {c.grade_id: c.grade_id in sources and sources[c.grade_id].strip() != c.release_source.strip()
+            for c in template.cells if c.kind == "manual"}
+
+
 class GradebookWriter:
     """Writes the auto scores of each graded student into nbgrader's gradebook at `url`.
 
