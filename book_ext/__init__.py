@@ -305,12 +305,25 @@ def last_change(source: Path, root: Path = ROOT) -> str:
     return f"this page last changed on {date}"
 
 
+def _outdated_by_git(app, env, added, changed, removed) -> list[str]:
+    """Pages whose footer date moved since the last build without their source changing (a commit
+    of an edit that was built before, or history arriving in a clone): Sphinx re-writes only changed
+    pages, so these are marked changed too. Runs before reading, so the dates are kept in the
+    pickled environment."""
+    known = getattr(env, "lstm_last_change", {})
+    current = {doc: last_change(Path(env.doc2path(doc)), Path(app.srcdir)) for doc in env.found_docs}
+    env.lstm_last_change = current
+    return [doc for doc, text in current.items() if doc in known and known[doc] != text]
+
+
 def _page_provenance(app, pagename, templatename, context, doctree) -> None:
     """Give the footer template (templates/page-provenance.html) the version and the page's date."""
     context["lstm_course_version"] = app.config.lstm_course_version
     context["page_last_change"] = None
     if doctree is not None and pagename in app.env.found_docs:
-        context["page_last_change"] = last_change(Path(app.env.doc2path(pagename)), Path(app.srcdir))
+        known = getattr(app.env, "lstm_last_change", {})
+        context["page_last_change"] = known.get(pagename) or last_change(
+            Path(app.env.doc2path(pagename)), Path(app.srcdir))
 
 
 def _write_build_info(app, exception) -> None:
@@ -384,6 +397,7 @@ def setup(app):
     app.connect("builder-inited", _check_mathjax)
     # before sphinx-book-theme builds its header buttons (priority 501)
     app.connect("html-page-context", _offer_ipynb_download, priority=500)
+    app.connect("env-get-outdated", _outdated_by_git)
     app.connect("html-page-context", _page_provenance)
     app.connect("build-finished", _write_build_info)
     # sphinx-book-theme adds its launch buttons at priority 501
