@@ -23,7 +23,7 @@ from .limits import NotebookTooLarge
 from .report import OUTCOMES, StudentResult, save_result, summary_table, write_csv
 from .settings import COURSE_ROOT, GradingOptions, Limits, data_env, default_workspace
 from .template import load_template
-from .trusted import CheckerFailed, TrustedChecker, checker_wrapper
+from .trusted import CheckerFailed, TrustedChecker, checker_wrapper, frameworks
 
 __all__ = ["grade_submissions", "StudentResult", "OUTCOMES", "SandboxUnavailable", "DataNotReady",
            "ClusterUnavailable",
@@ -131,7 +131,7 @@ def _checker_for(checkers: dict, slot: int, options: GradingOptions, template) -
     """The slot's TrustedChecker (one process a slot, started on first use, replaced if it died), reset."""
     checker = checkers.get(slot)
     if checker is None or checker.proc.poll() is not None:
-        checker = checkers[slot] = TrustedChecker(options, checker_wrapper(options))
+        checker = checkers[slot] = TrustedChecker(options, checker_wrapper(options), warm=frameworks(template))
     checker.prelude(*checker_prelude(template))
     checker.new_student()
     return checker

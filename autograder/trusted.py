@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -41,7 +42,8 @@ def serve_expression(payload: str) -> str:
 class TrustedChecker:
     """One checker process (used by one worker at a time); `close()` ends it."""
 
-    def __init__(self, options: GradingOptions, argv_wrapper=None):
+    def __init__(self, options: GradingOptions, argv_wrapper=None, warm: tuple[str, ...] = ()):
+        """`warm`: frameworks (of checker.WARM_IMPORTS) the checker imports in the background as it starts."""
         self.options = options
         self.tmp = Path(tempfile.mkdtemp(prefix="ag-checker-"))
         env = {
@@ -55,6 +57,7 @@ class TrustedChecker:
             if os.environ.get(var):
                 env[var] = os.environ[var]
         env.update(data_env(options.extra_env))
+        env["AG_CHECKER_WARM"] = ",".join(warm)
         argv = [sys.executable, "-m", "autograder.checker"]
         if argv_wrapper is not None:
             argv = argv_wrapper(argv, env, self.tmp)
@@ -194,6 +197,15 @@ class TrustedChecker:
         import shutil
 
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+_FRAMEWORK_IMPORT = re.compile(r"^\s*(?:import|from)\s+(keras|torch|tensorflow)\b", re.MULTILINE)
+
+
+def frameworks(template) -> tuple[str, ...]:
+    """The frameworks the assignment's notebook imports (keras, torch): what its checker should load early."""
+    found = {m.group(1) for cell in template.cells for m in _FRAMEWORK_IMPORT.finditer(cell.source or "")}
+    return tuple(name for name in ("keras", "torch") if name in found or (name == "keras" and "tensorflow" in found))
 
 
 def checker_wrapper(options: GradingOptions):
