@@ -11,6 +11,7 @@ never a grade) and the client sends that notebook to another worker.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import functools
 import hashlib
@@ -22,6 +23,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,8 @@ PROBE_TIMEOUT = 900.0
 #: Times a grading task is run again after it raised (distributed's own `retries`); a worker that dies while
 #: grading is handled by the scheduler, which runs the task elsewhere (KilledWorker after 3 such deaths).
 TASK_RETRIES = 2
+#: Seconds between checks that a task restricted to some workers still has one of them alive.
+WATCH_INTERVAL = 10.0
 #: Refusals one notebook may meet before the batch stops with ClusterUnavailable.
 MAX_REFUSALS = 5
 #: Sandbox slots (kernel uid 61000 + slot) of cluster workers are claimed machine-wide from here, so two worker
@@ -196,12 +200,15 @@ def _build_state(req: dict) -> WorkerState:
 
 
 def _state(req: dict) -> WorkerState:
-    key = hashlib.sha256(json.dumps(req, sort_keys=True).encode()).hexdigest()
+    """This worker's state for `req` (one a worker: several workers may share a process, e.g. threads)."""
+    key = _worker_name() + hashlib.sha256(json.dumps(req, sort_keys=True).encode()).hexdigest()
     with _STATES_LOCK:
         state = _STATES.get(key)
         if state is None or not state.report["ok"]:  # a refusal is checked again (bubblewrap installed since...)
             state = _build_state(req)
             if state.report["ok"]:
+                if not _STATES:  # the checkers end with this process, also under --unsafe (no bwrap around them)
+                    atexit.register(close_checkers)
                 _STATES[key] = state
         return state
 
@@ -292,8 +299,6 @@ def connect(address: str, timeout: float = 10.0):
 
 def check_workers(client, req: dict, timeout: float = PROBE_TIMEOUT) -> list[dict]:
     """Run one probe task on every worker; return the reports; ClusterUnavailable if none can grade."""
-    import time
-
     batch = uuid.uuid4().hex[:8]
     addresses = sorted(client.scheduler_info(n_workers=-1)["workers"])
     futures = {client.submit(worker_report, req, key=f"autograder-probe-{batch}-{addr}", workers=[addr],
@@ -335,11 +340,12 @@ def pack_job(sub, limits) -> dict:
     return {"student": sub.student, "name": Path(sub.notebook).name, "notebook": notebook, "files": files}
 
 
-def grade_on_cluster(client, req: dict, subs: list, template, options, finish, failure, on_result=None) -> list:
+def grade_on_cluster(client, req: dict, subs: list, template, options, finish, failure, on_result=None,
+                     reports: list[dict] | None = None) -> list:
     """Grade `subs` on the cluster; `finish(sub, GradedNotebook)` records one student as a local run does.
 
-    The first result for a student is the one recorded; a refusal sends the notebook to another worker."""
-    from distributed import as_completed
+    The first result for a student is the one recorded; a refusal (in `reports`, the probes' answers, or from a
+    grading task) sends the notebook to the other workers."""
     from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
 
@@ -347,7 +353,7 @@ def grade_on_cluster(client, req: dict, subs: list, template, options, finish, f
 
     batch = uuid.uuid4().hex[:8]
     results, done = [], set()
-    refused: dict[str, str] = {}
+    refused = {r["worker"]: "; ".join(r.get("reasons", [])) for r in reports or [] if not r.get("ok")}
     refusals: dict[str, int] = {}
 
     def report(result):
@@ -355,17 +361,26 @@ def grade_on_cluster(client, req: dict, subs: list, template, options, finish, f
         if on_result is not None:
             on_result(result)
 
-    def submit(sub, job, attempt: int):
-        workers = None
-        if refused:
-            workers = [w for w in client.scheduler_info(n_workers=-1)["workers"] if w not in refused] or None
-            if workers is None:
-                raise ClusterUnavailable("every worker of the Dask cluster refused to grade "
-                                         f"({len(results)} students recorded, the others not):\n" +
-                                         "\n".join(f"  {w}: {why}" for w, why in refused.items()))
-        key = f"autograde-{req['assignment']}-{sub.student}-{batch}-{attempt}"
-        return client.submit(grade_task, req, job, key=key, pure=False, retries=TASK_RETRIES, workers=workers,
-                             allow_other_workers=workers is not None)
+    def allowed_workers() -> list[str] | None:
+        """The workers that have not refused (None: all); ClusterUnavailable when none is left."""
+        if not refused:
+            return None
+        workers = [w for w in client.scheduler_info(n_workers=-1)["workers"] if w not in refused]
+        if not workers:
+            raise ClusterUnavailable("every worker of the Dask cluster refused to grade "
+                                     f"({len(results)} students recorded, the others not):\n" +
+                                     "\n".join(f"  {w}: {why}" for w, why in refused.items()))
+        return workers
+
+    attempts: dict[str, int] = {}
+
+    def submit(sub, job) -> None:
+        # strict restrictions: loose ones let the scheduler hand a task back to a worker that refused it
+        workers = allowed_workers()
+        attempts[sub.student] = attempts.get(sub.student, -1) + 1
+        key = f"autograde-{req['assignment']}-{sub.student}-{batch}-{attempts[sub.student]}"
+        fut = client.submit(grade_task, req, job, key=key, pure=False, retries=TASK_RETRIES, workers=workers)
+        pending[fut] = (sub, job, workers)
 
     pending: dict = {}
     for sub in subs:
@@ -377,10 +392,24 @@ def grade_on_cluster(client, req: dict, subs: list, template, options, finish, f
         except Exception as err:  # noqa: BLE001 - this student's outcome, as in a local run
             report(finish(sub, GradedNotebook(0.0, template.max_score, *failure(err))))
             continue
-        pending[submit(sub, job, 0)] = (sub, job)
-    completed = as_completed(list(pending), loop=client.loop)
-    for fut in completed:
-        sub, job = pending.pop(fut)
+        submit(sub, job)
+    checked = time.monotonic()
+    while pending:
+        ready = [fut for fut in pending if fut.done()]
+        if not ready:
+            time.sleep(0.1)
+            if refused and time.monotonic() - checked > WATCH_INTERVAL:
+                # a task restricted to workers that have all gone since would wait forever: send it again
+                checked = time.monotonic()
+                alive = set(client.scheduler_info(n_workers=-1)["workers"])
+                for fut, (sub, job, workers) in list(pending.items()):
+                    if workers is not None and not alive.intersection(workers):
+                        pending.pop(fut)
+                        fut.cancel()
+                        submit(sub, job)
+            continue
+        fut = ready[0]
+        sub, job, _ = pending.pop(fut)
         try:
             data = fut.result()
         except KilledWorker as err:
@@ -398,9 +427,7 @@ def grade_on_cluster(client, req: dict, subs: list, template, options, finish, f
             if refusals[sub.student] > MAX_REFUSALS:
                 raise ClusterUnavailable(f"workers refused {sub.student}'s notebook {MAX_REFUSALS} times:\n" +
                                          "\n".join(f"  {w}: {why}" for w, why in refused.items()))
-            again = submit(sub, job, refusals[sub.student])
-            pending[again] = (sub, job)
-            completed.add(again)
+            submit(sub, job)
             continue
         if sub.student in done:  # the first result of a student is the one recorded
             continue

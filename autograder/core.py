@@ -280,7 +280,8 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
     try:
         if client is not None:  # one Dask task a notebook; recorded here as each one comes back
             results = cluster.grade_on_cluster(client, requirements, subs, template, options, grade_safely,
-                                               _failure, on_result=lambda r: bar.update(1) if bar else None)
+                                               _failure, on_result=lambda r: bar.update(1) if bar else None,
+                                               reports=reports)
         else:
             with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
                 futures = [pool.submit(grade_safely, s) for s in subs]

@@ -196,3 +196,32 @@ def test_worker_without_sandbox_refuses_instead_of_grading(course, monkeypatch):
     job = {"student": "alice", "name": "toy.ipynb", "notebook": nbformat.writes(nb).encode(), "files": {}}
     answer = cluster.grade_task(req, job)
     assert "refused" in answer and "bubblewrap" in answer["refused"] and "score" not in answer
+
+
+def test_refusing_worker_grades_nothing_and_the_others_grade_all(course, tmp_path, monkeypatch):
+    """With one of two workers unable to sandbox, does the other grade every notebook and the first none?"""
+    from autograder import core, sandbox
+
+    sub = tmp_path / "submitted"
+    for s in ("s0", "s1", "s2"):
+        toy.write_submitted(sub, s, toy.submission(course))
+    real_probe, real_grade = sandbox.probe, core.grade_in_slot
+    graded_by: list[str] = []
+
+    def grade_and_note(*args, **kwargs):
+        graded_by.append(cluster._worker_name())
+        return real_grade(*args, **kwargs)
+
+    monkeypatch.setattr(core, "grade_in_slot", grade_and_note)
+    try:
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                      dashboard_address=None) as local:  # two workers in this process (threads)
+            bad = sorted(local.scheduler.workers)[0]
+            monkeypatch.setattr(sandbox, "probe", lambda: "bwrap missing here" if cluster._worker_name() == bad
+                                else real_probe())
+            results = grade_submissions("toy", sub, workspace=tmp_path / "ws", course_root=course, limits=LIMITS,
+                                        scheduler=local.scheduler_address)
+    finally:
+        cluster.close_checkers()  # the workers' checker processes live in this process's states
+    assert [(r.student, r.outcome, r.score) for r in results] == [(s, "graded", 6) for s in ("s0", "s1", "s2")]
+    assert len(graded_by) == 3 and bad not in graded_by
