@@ -122,15 +122,18 @@ def test_writers_racing_on_the_same_rows_all_succeed(server, course):
             assert scores in ((2.0, 3.0, None), (0.0, 0.0, None)), (student, scores)
 
 
-def test_bad_database_url_stops_before_anyone_is_graded(server, course, tmp_path):
-    """Does an unreachable --db-url give one clear error line (exit status 2) and grade nobody?"""
+def test_bad_database_url_stops_before_anyone_is_graded(server, course, tmp_path, capsys):
+    """Does a --db-url naming a database the server does not have give one clear error line (exit status 2) and
+    grade nobody?"""
+    from autograder.__main__ import main
+
     toy.write_submitted(tmp_path / "submitted", "ann", toy.submission(course))
     ws = tmp_path / "ws"
-    proc = subprocess.run(grader_command(course, tmp_path / "submitted", ws, server.url("no_such_db")), cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: cannot use the gradebook database"), proc.stderr
+    status = main(grader_command(course, tmp_path / "submitted", ws, server.url("no_such_db"))[3:])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: cannot use the gradebook database"), err
     assert 'database "no_such_db" does not exist' in lines[0] and "Nobody was graded" in lines[0]
     assert "--db-url" in lines[0]
     assert not (ws / "results").exists() and not (ws / "grades.csv").exists() and not (ws / "submitted").exists()
