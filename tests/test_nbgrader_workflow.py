@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import nbformat
-import pytest
 
 import autograder_toy as toy
 from autograder import grade_submissions
