@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_grading.py --course toy            # the toy course of the tests
     .venv/bin/python benchmarks/bench_grading.py --course real           # the four real assignments
     .venv/bin/python benchmarks/bench_grading.py --course toy --students 20 --workers 2 --repeat 3
+    .venv/bin/python benchmarks/bench_grading.py --course real --assignments lstm_cell --parts cluster  # 200 students
 
 Submissions are the released notebooks with every answer cell filled in from the reference solution
 (tests/make_submissions.py), so every autograded test passes; a run that scores less stops with an error,
@@ -14,6 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -79,11 +82,13 @@ def make_class(course: Path, names: list[str], students: int) -> Path:
     return sub
 
 
-def ours(course: Path, names: list[str], sub: Path, workers: int, unsafe: bool, ws: Path) -> float:
+def ours(course: Path, names: list[str], sub: Path, workers: int, unsafe: bool, ws: Path,
+         scheduler: str | None = None) -> float:
     start = time.perf_counter()
     for a in names:
         results = grade_submissions(a, sub, workers=workers, workspace=ws, unsafe=unsafe, course_root=course,
-                                    limits=Limits(cell_timeout=600), extra_env={"LSTM_COURSE_FAST": "1"})
+                                    limits=Limits(cell_timeout=600), extra_env={"LSTM_COURSE_FAST": "1"},
+                                    scheduler=scheduler)
         want = expected_score(a)
         bad = [r for r in results if r.outcome != "graded" or r.score != (r.max_score if want is None else want)]
         if bad:
@@ -130,17 +135,86 @@ def class_ours(course: Path, names: list[str], tmp: Path, students: int, workers
               "per notebook)", flush=True)
 
 
+class LocalDaskCluster:
+    """`dask scheduler` and `workers` single-thread `dask worker` processes on loopback; stopped on exit."""
+
+    def __init__(self, workers: int, folder: Path):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.address = f"tcp://127.0.0.1:{port}"
+        self.folder, self.workers, self.procs = folder, workers, []
+
+    def __enter__(self) -> str:
+        from distributed import Client
+
+        dask = str(Path(sys.executable).parent / "dask")
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+        env.pop("DASK_SCHEDULER_ADDRESS", None)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        argvs = [[dask, "scheduler", "--host", "127.0.0.1", "--port", self.address.rsplit(":", 1)[1],
+                  "--no-dashboard", "--no-show"]]
+        argvs += [[dask, "worker", self.address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
+                   "--local-directory", str(self.folder / f"w{n}")] for n in range(self.workers)]
+        try:
+            for argv in argvs:
+                log = open(self.folder / f"{argv[1]}-{len(self.procs)}.log", "wb")
+                self.procs.append(subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                   start_new_session=True))
+            with Client(self.address, timeout=60, set_as_default=False) as client:
+                client.wait_for_workers(self.workers, timeout=120)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self.address
+
+    def __exit__(self, *exc) -> None:
+        for proc in self.procs:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def cluster_vs_local(course: Path, names: list[str], tmp: Path, students: int, workers: int) -> None:
+    """The same class graded by the local pool and by a local Dask cluster with as many single-thread workers."""
+    a = "lstm_cell" if "lstm_cell" in names else names[0]
+    print(f"\n4) {students} {a} submissions: local pool (--workers {workers}) vs a local Dask cluster "
+          f"({workers} workers x 1 thread), same machine, same run")
+    sub = tmp / "cluster_class"
+    for s in range(students):
+        write_reference(course, a, sub, f"student{s:03d}")
+    t_local = ours(course, [a], sub, workers, False, tmp / "ws_local_pool")
+    with LocalDaskCluster(workers, tmp / "dask") as address:
+        t_cluster = ours(course, [a], sub, workers, False, tmp / "ws_cluster", scheduler=address)
+    for label, t in ((f"local pool, {workers} slots", t_local), (f"Dask cluster, {workers} workers", t_cluster)):
+        print(f"  {label:<26} {t:7.1f} s   {60 * students / t:6.1f} notebooks/minute", flush=True)
+    print(f"  cluster overhead {100 * (t_cluster - t_local) / t_local:+.1f} % (probe of every worker included; "
+          "starting the cluster not)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--course", choices=("toy", "real"), default="toy")
-    parser.add_argument("--students", type=int, default=20)
+    parser.add_argument("--students", type=int, default=None,
+                        help="students a class (default 20; 200 for --parts cluster)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3, help="single-notebook timings repeated")
-    parser.add_argument("--parts", nargs="+", choices=("single", "class", "ours"), default=["single", "class"],
+    parser.add_argument("--parts", nargs="+", choices=("single", "class", "ours", "cluster"),
+                        default=["single", "class"],
                         help="1) time per notebook and sandbox overhead, 2) the class vs plain nbgrader, "
-                             "3) the class with this grader only, per assignment")
+                             "3) the class with this grader only, per assignment, 4) local pool vs a local Dask "
+                             "cluster (--scheduler path), lstm_cell (or the first assignment) only")
     parser.add_argument("--assignments", nargs="+", default=None, help="a subset of the course's assignments")
     args = parser.parse_args()
+    cluster_students = args.students or 200
+    args.students = args.students or 20
     with tempfile.TemporaryDirectory(prefix="bench_grading_") as tmp:
         tmp = Path(tmp)
         course, names = make_course(args.course, tmp)
@@ -153,6 +227,8 @@ def main() -> None:
             whole_class(course, names, tmp, args.students, args.workers)
         if "ours" in args.parts:
             class_ours(course, names, tmp, args.students, args.workers)
+        if "cluster" in args.parts:
+            cluster_vs_local(course, names, tmp, cluster_students, args.workers)
 
 
 if __name__ == "__main__":
