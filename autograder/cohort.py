@@ -224,6 +224,24 @@ def similar_pairs(workspace: Path, assignment: str, template: Template, course_r
     return Similarity(pairs, names, skipped, missing, median, sources)
 
 
+def _load_matplotlib(cache: Path) -> None:
+    """Import matplotlib's fonts without writing to the instructor's home: where no font cache exists yet (and
+    MPLCONFIGDIR is not set), matplotlib builds it in `cache` in the workspace, not in ~/.cache/matplotlib.
+
+    The grading kernels' matplotlib settings are untouched (MPLCONFIGDIR is set only for this import).
+    """
+    if "matplotlib.font_manager" in sys.modules or os.environ.get("MPLCONFIGDIR"):
+        return
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib"
+    if any(default.glob("fontlist-*.json")):
+        return
+    os.environ["MPLCONFIGDIR"] = str(cache)
+    try:
+        import matplotlib.font_manager  # noqa: F401 - builds the font list once, in `cache`
+    finally:
+        del os.environ["MPLCONFIGDIR"]
+
+
 def _figure(draw, left: float = 0.12) -> str:
     """A matplotlib figure drawn by `draw(ax)` as an <img> with an embedded PNG (Agg backend, no display).
 
@@ -397,9 +415,10 @@ def write_cohort_report(workspace: Path, assignment: str, course_root: Path, tem
     template = template or load_template(course_root, assignment)
     students = [str(r.get("student")) for r in records]
     similarity = similar_pairs(workspace, assignment, template, course_root, students, k, threshold, floor)
-    page = render(assignment, template, records, similarity, k, threshold, floor)
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)  # the instructor's: names hidden tests and shows students' code
+    _load_matplotlib(path.parent / ".matplotlib")
+    page = render(assignment, template, records, similarity, k, threshold, floor)
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

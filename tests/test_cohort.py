@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -223,6 +226,24 @@ def test_report_lives_in_the_instructor_folder(synthetic):
     assert path == ws / "instructor" / "cohort_toy.html"
     assert path.stat().st_mode & 0o077 == 0 and path.parent.stat().st_mode & 0o077 == 0
     assert not (ws / "feedback").exists()
+
+
+def test_report_leaves_the_home_folder_alone(synthetic, course, tmp_path):
+    """Does the first matplotlib import of a grading process build its font cache in the workspace, leaving the
+    instructor's home untouched (the grader writes nothing outside its workspace)?"""
+    ws, _, _ = synthetic
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME")}
+    env["HOME"] = str(home)
+    code = ("import sys; from pathlib import Path; from autograder import cohort; "
+            "cohort.write_cohort_report(Path(sys.argv[1]), 'toy', Path(sys.argv[2]))")
+    repo = Path(cohort.__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code, str(ws), str(course)], env=env, cwd=repo,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert list(home.rglob("*")) == []
+    assert list((ws / "instructor" / ".matplotlib").glob("fontlist-*.json"))
 
 
 def test_command_line_rebuilds_and_refuses_bad_input(synthetic, course, capsys):
