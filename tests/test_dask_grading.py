@@ -126,7 +126,7 @@ def test_workers_refuse_a_batch_they_cannot_match(course, dask_cluster):
 def test_killed_worker_loses_no_student_and_grades_none_twice(course, dask_cluster, tmp_path):
     """When a worker is SIGKILLed in the middle of a batch, is every student still graded exactly once?"""
     sub = tmp_path / "submitted"
-    students = [f"s{i}" for i in range(4)]
+    students = [f"s{i}" for i in range(5)]
     for s in students:
         toy.write_submitted(sub, s, toy.submission(course))
     ws = tmp_path / "ws"
@@ -141,23 +141,28 @@ def test_killed_worker_loses_no_student_and_grades_none_twice(course, dask_clust
 
     thread = threading.Thread(target=run)
     thread.start()
-    killed_at = None
+    killed = None  # (notebooks in flight on the victim, students recorded) when it was killed
     with distributed.Client(dask_cluster, timeout=10, set_as_default=False) as client:
         deadline = time.monotonic() + 240
+        busy_since = None
         while time.monotonic() < deadline and thread.is_alive():
-            recorded = len(list((ws / "results" / "toy").glob("*.json"))) if (ws / "results" / "toy").exists() else 0
             busy = {w: keys for w, keys in client.processing().items()
                     if any(str(k).startswith("autograde-") for k in keys)}
-            if recorded >= 1 and busy:
+            if not busy:
+                busy_since = None
+            elif busy_since is None:
+                busy_since = time.monotonic()
+            elif time.monotonic() - busy_since >= 1.0:  # its kernel is running a student's notebook
                 victim = sorted(busy)[0]
                 pid = client.run(os.getpid, workers=[victim])[victim]
                 os.kill(pid, signal.SIGKILL)
-                killed_at = recorded
+                folder = ws / "results" / "toy"
+                killed = (busy[victim], len(list(folder.glob("*.json"))) if folder.exists() else 0)
                 break
-            time.sleep(0.2)
+            time.sleep(0.1)
     thread.join(timeout=240)
     assert "error" not in outcome, outcome.get("error")
-    assert killed_at is not None and killed_at < len(students), "the worker was not killed in the middle"
+    assert killed is not None and killed[1] < len(students), "the worker was not killed in the middle of the batch"
     results = outcome["results"]
     assert sorted(r.student for r in results) == students  # nobody lost, nobody twice
     assert all((r.outcome, r.score) == ("graded", 6) for r in results), results
@@ -179,7 +184,7 @@ def test_unreachable_scheduler_is_one_clear_error_before_grading(course, tmp_pat
     assert res.returncode == 2, res.stderr
     assert "cannot reach the Dask scheduler" in res.stderr and "nobody was graded" in res.stderr
     assert res.stderr.count("error:") == 1
-    assert time.monotonic() - start < 30
+    assert time.monotonic() - start < 45  # the CLI imports nbgrader first; the connection gives up after 2 s
     assert not (ws / "results").exists() and not (ws / "submitted").exists()
 
 
