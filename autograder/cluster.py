@@ -205,7 +205,11 @@ def _state(req: dict) -> WorkerState:
     with _STATES_LOCK:
         state = _STATES.get(key)
         if state is None or not state.report["ok"]:  # a refusal is checked again (bubblewrap installed since...)
-            state = _build_state(req)
+            try:
+                state = _build_state(req)
+            except Exception as err:  # noqa: BLE001 - e.g. an unreadable template or no free slot: refuse, say why
+                state = WorkerState({"worker": _worker_name(), "host": socket.gethostname(), "ok": False,
+                                     "reasons": [f"cannot prepare grading here: {err!r}"[:500]]})
             if state.report["ok"]:
                 if not _STATES:  # the checkers end with this process, also under --unsafe (no bwrap around them)
                     atexit.register(close_checkers)

@@ -203,6 +203,17 @@ def test_worker_without_sandbox_refuses_instead_of_grading(course, monkeypatch):
     assert "refused" in answer and "bubblewrap" in answer["refused"] and "score" not in answer
 
 
+def test_worker_that_cannot_prepare_refuses_with_the_reason(course, monkeypatch):
+    """Does a worker whose preparation fails (here: its template cannot be read) refuse and say why?"""
+    def broken(*args, **kwargs):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr("autograder.template.load_template", broken)
+    monkeypatch.setattr("autograder.sandbox.probe", lambda: None)
+    report = cluster.worker_report(cluster.requirements("toy", GradingOptions(course_root=course, limits=LIMITS)))
+    assert report["ok"] is False and "disk gone" in report["reasons"][0]
+
+
 def test_refusing_worker_grades_nothing_and_the_others_grade_all(course, tmp_path, monkeypatch):
     """With one of two workers unable to sandbox, does the other grade every notebook and the first none?"""
     from autograder import core, sandbox
