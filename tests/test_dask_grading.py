@@ -61,9 +61,7 @@ def dask_cluster(tmp_path_factory):
         for n in (1, 2):
             start("worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard", "--name", f"w{n}",
                   "--local-directory", str(root / f"w{n}"), name=f"w{n}")
-        with distributed.Client(address, timeout=30, set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=60)
-        yield address
+        yield address  # not waited for here: the workers start while a test grades its local run
     finally:
         for proc in procs:  # the process groups we started: nanny, worker and their grading processes
             try:
@@ -80,13 +78,19 @@ def dask_cluster(tmp_path_factory):
             log.close()
 
 
+def ready(address: str) -> str:
+    """Wait until the scheduler at `address` has both workers; return the address."""
+    with distributed.Client(address, timeout=60, set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=90)
+    return address
+
+
 def class_folder(course: Path, root: Path) -> Path:
-    """Honest, partial, a deleted test cell, an edited test cell, corrupt JSON, a wrong file name."""
+    """Honest; partial with an edited test cell; a deleted test cell; corrupt JSON; a wrong file name."""
     sub = root / "submitted"
     toy.write_submitted(sub, "alice", toy.submission(course))
-    toy.write_submitted(sub, "bob", toy.submission(course, toy.PARTIAL))
+    toy.write_submitted(sub, "bob", toy.submission(course, toy.PARTIAL, edit={"test_greet": "pass"}))
     toy.write_submitted(sub, "carol", toy.submission(course, drop=("test_add",)))
-    toy.write_submitted(sub, "dave", toy.submission(course, edit={"test_greet": "pass"}))
     toy.write_submitted(sub, "erin", "{not json")
     toy.write_submitted(sub, "frank", toy.submission(course), name="Toy (1).ipynb")
     (sub / "alice" / "toy" / "notes.txt").write_text("a file beside the notebook goes to the worker too")
@@ -99,12 +103,13 @@ def test_cluster_grades_csv_identical_to_local_run(course, dask_cluster, tmp_pat
     local = grade_submissions("toy", sub, workers=2, workspace=tmp_path / "local", course_root=course,
                               limits=LIMITS)
     remote = grade_submissions("toy", sub, workspace=tmp_path / "remote", course_root=course, limits=LIMITS,
-                               scheduler=dask_cluster)
+                               scheduler=ready(dask_cluster))
     assert (tmp_path / "remote" / "grades.csv").read_bytes() == (tmp_path / "local" / "grades.csv").read_bytes()
     assert remote == local
     by_student = {r.student: r for r in remote}
     assert (by_student["alice"].score, by_student["bob"].score) == (6, 3)
-    for student in ("alice", "bob", "dave"):  # executed notebook and feedback written by the client
+    assert "test_greet" in by_student["bob"].detail  # the edited cell restored and named, as locally
+    for student in ("alice", "bob"):  # executed notebook and feedback written by the client
         assert (tmp_path / "remote" / "autograded" / student / "toy" / "toy.ipynb").is_file()
         html = (tmp_path / "remote" / "feedback" / student / "toy" / "toy.html").read_text()
         assert not any(hidden in html for hidden in toy.HIDDEN_TEXTS)
@@ -118,7 +123,7 @@ def test_workers_refuse_a_batch_they_cannot_match(course, dask_cluster):
     options = GradingOptions(course_root=course, limits=LIMITS)
     req = cluster.requirements("toy", options)
     req["notebook_sha256"] = "0" * 64  # as if the client had another version of the answer key
-    with distributed.Client(dask_cluster, timeout=10, set_as_default=False) as client:
+    with distributed.Client(ready(dask_cluster), timeout=10, set_as_default=False) as client:
         with pytest.raises(cluster.ClusterUnavailable, match="differs from the client's source notebook"):
             cluster.check_workers(client, req, timeout=60)
 
@@ -131,6 +136,7 @@ def test_killed_worker_loses_no_student_and_grades_none_twice(course, dask_clust
         toy.write_submitted(sub, s, toy.submission(course))
     ws = tmp_path / "ws"
     outcome: dict = {}
+    ready(dask_cluster)
 
     def run():
         try:
