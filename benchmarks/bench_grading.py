@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_grading.py --course real           # the four real assignments
     .venv/bin/python benchmarks/bench_grading.py --course toy --students 20 --workers 2 --repeat 3
     .venv/bin/python benchmarks/bench_grading.py --course real --assignments lstm_cell --parts cluster  # 200 students
+    .venv/bin/python benchmarks/bench_grading.py --course real --scheduler tcp://HOST:8786  # an existing cluster
 
 Submissions are the released notebooks with every answer cell filled in from the reference solution
 (tests/make_submissions.py), so every autograded test passes; a run that scores less stops with an error,
@@ -182,8 +183,10 @@ class LocalDaskCluster:
                 proc.wait()
 
 
-def cluster_vs_local(course: Path, names: list[str], tmp: Path, students: int, workers: int) -> None:
-    """The same class graded by the local pool and by a local Dask cluster with as many single-thread workers."""
+def cluster_vs_local(course: Path, names: list[str], tmp: Path, students: int, workers: int,
+                     scheduler: str | None = None) -> None:
+    """The same class graded by the local pool and by a local Dask cluster with as many single-thread workers
+    (or by the existing cluster at `scheduler`)."""
     a = "lstm_cell" if "lstm_cell" in names else names[0]
     print(f"\n4) {students} {a} submissions: local pool (--workers {workers}) vs a local Dask cluster "
           f"({workers} workers x 1 thread), same machine, same run")
@@ -191,9 +194,13 @@ def cluster_vs_local(course: Path, names: list[str], tmp: Path, students: int, w
     for s in range(students):
         write_reference(course, a, sub, f"student{s:03d}")
     t_local = ours(course, [a], sub, workers, False, tmp / "ws_local_pool")
-    with LocalDaskCluster(workers, tmp / "dask") as address:
-        t_cluster = ours(course, [a], sub, workers, False, tmp / "ws_cluster", scheduler=address)
-    for label, t in ((f"local pool, {workers} slots", t_local), (f"Dask cluster, {workers} workers", t_cluster)):
+    if scheduler:
+        t_cluster = ours(course, [a], sub, workers, False, tmp / "ws_cluster", scheduler=scheduler)
+    else:
+        with LocalDaskCluster(workers, tmp / "dask") as address:
+            t_cluster = ours(course, [a], sub, workers, False, tmp / "ws_cluster", scheduler=address)
+    where = f"Dask cluster at {scheduler}" if scheduler else f"Dask cluster, {workers} workers"
+    for label, t in ((f"local pool, {workers} slots", t_local), (where, t_cluster)):
         print(f"  {label:<26} {t:7.1f} s   {60 * students / t:6.1f} notebooks/minute", flush=True)
     print(f"  cluster overhead {100 * (t_cluster - t_local) / t_local:+.1f} % (probe of every worker included; "
           "starting the cluster not)")
@@ -212,7 +219,12 @@ def main() -> None:
                              "3) the class with this grader only, per assignment, 4) local pool vs a local Dask "
                              "cluster (--scheduler path), lstm_cell (or the first assignment) only")
     parser.add_argument("--assignments", nargs="+", default=None, help="a subset of the course's assignments")
+    parser.add_argument("--scheduler", default=None,
+                        help="the cluster part on this existing Dask cluster (tcp://HOST:8786; its workers must see "
+                             "this course) instead of a local one; implies --parts cluster")
     args = parser.parse_args()
+    if args.scheduler:
+        args.parts = ["cluster"]
     cluster_students = args.students or 200
     args.students = args.students or 20
     with tempfile.TemporaryDirectory(prefix="bench_grading_") as tmp:
@@ -228,7 +240,7 @@ def main() -> None:
         if "ours" in args.parts:
             class_ours(course, names, tmp, args.students, args.workers)
         if "cluster" in args.parts:
-            cluster_vs_local(course, names, tmp, cluster_students, args.workers)
+            cluster_vs_local(course, names, tmp, cluster_students, args.workers, args.scheduler)
 
 
 if __name__ == "__main__":
