@@ -14,7 +14,6 @@ import json
 import re
 import time
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -110,6 +109,7 @@ def alt_problem(src: str, alt: str | None) -> str | None:
 
 
 def excluded(rule: str, target: str) -> bool:
+    """Is this axe rule excluded, with a reason, on exactly this element (EXCLUSIONS)?"""
     return any(e["rule"] == rule and e["selector"] == target for e in EXCLUSIONS)
 
 
