@@ -219,7 +219,49 @@ def _all_layers(model: Any) -> list:
     return out
 
 
-def rebuild_keras(name: str, report: dict, kernel: Kernel, rng: np.random.Generator) -> Any:
+class ModelCache:
+    """Rebuilt Keras models kept from one student to the next, keyed by their exact reported configuration and
+    compile settings (the JSON text): a class hands in the same few architectures, and rebuilding one (deserialising,
+    compiling, tracing its first prediction) costs about a second, while setting its weights costs milliseconds.
+
+    A cached model is the checker's own object, built by the checker from a configuration it validated; each use
+    sets every weight from the current student's report and cross-checks the outputs again, so nothing of an
+    earlier student survives in what a test reads. A model is handed out at most once a student (two names with
+    one architecture get two models); a model whose weights failed to load is dropped. Bounded: when it holds more
+    than ``limit`` models it is emptied (and Keras' session cleared) at the next student.
+    """
+
+    def __init__(self, limit: int = 12):
+        self.limit = limit
+        self.models: dict[str, list] = {}
+        self.taken: set[int] = set()
+
+    def take(self, key: str) -> Any:
+        for model in self.models.get(key, []):
+            if id(model) not in self.taken:
+                self.taken.add(id(model))
+                return model
+        return None
+
+    def put(self, key: str, model: Any) -> None:
+        self.models.setdefault(key, []).append(model)
+        self.taken.add(id(model))
+
+    def drop(self, key: str, model: Any) -> None:
+        self.models[key] = [m for m in self.models.get(key, []) if m is not model]
+        self.taken.discard(id(model))
+
+    def new_student(self) -> bool:
+        """Forget who holds what; True when the cache was emptied (then Keras' session may be cleared)."""
+        self.taken = set()
+        if sum(len(v) for v in self.models.values()) > self.limit:
+            self.models = {}
+            return True
+        return False
+
+
+def rebuild_keras(name: str, report: dict, kernel: Kernel, rng: np.random.Generator,
+                  cache: ModelCache | None = None) -> Any:
     """The student's Keras model, rebuilt here from its reported configuration and weights, cross-checked."""
     import keras
 
@@ -229,30 +271,46 @@ def rebuild_keras(name: str, report: dict, kernel: Kernel, rng: np.random.Genera
     except Exception:  # noqa: BLE001
         raise StudentError(f"{what}: its configuration could not be read") from None
     _check_keras_config(config, what)
-    try:
-        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
-    except StudentError:
-        raise
-    except Exception as err:  # noqa: BLE001
-        raise StudentError(f"{what} could not be rebuilt from its configuration: {type(err).__name__}: "
-                           f"{str(err)[:300]}") from None
+    compile_config = report.get("compile")
+    cfg = None
+    if compile_config:
+        try:
+            cfg = json.loads(compile_config)
+        except Exception:  # noqa: BLE001
+            raise StudentError(f"{what}: its compile settings could not be read") from None
+        _check_keras_config(cfg, f"{what}'s compile settings")
+    key = json.dumps([report["config"], compile_config or ""])
+    model = cache.take(key) if cache is not None else None
+    fresh = model is None
+    if fresh:
+        try:
+            model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        except StudentError:
+            raise
+        except Exception as err:  # noqa: BLE001
+            raise StudentError(f"{what} could not be rebuilt from its configuration: {type(err).__name__}: "
+                               f"{str(err)[:300]}") from None
     weights = report.get("weights") or []
     if not isinstance(weights, list) or not all(isinstance(w, np.ndarray) for w in weights):
         raise StudentError(f"{what}: its weights did not arrive as arrays")
+    if not weights and not fresh:  # a cached model holds an earlier student's weights: start from a new one
+        cache.drop(key, model)
+        return rebuild_keras(name, report, kernel, rng, None)
     if weights:
         try:
             model.set_weights(weights)
         except Exception as err:  # noqa: BLE001
+            if not fresh:
+                cache.drop(key, model)
             raise StudentError(f"{what}: its weights do not fit its configuration: {str(err)[:300]}") from None
-    compile_config = report.get("compile")
-    if compile_config:
-        cfg = json.loads(compile_config)
-        _check_keras_config(cfg, f"{what}'s compile settings")
+    if fresh and cfg is not None:
         try:
             model.compile_from_config(cfg)
         except Exception as err:  # noqa: BLE001
             raise StudentError(f"{what}: its compile settings could not be read: {str(err)[:300]}") from None
-    model._ag_compile_config = json.loads(compile_config) if compile_config else None
+    if fresh and cache is not None and weights:
+        cache.put(key, model)
+    model._ag_compile_config = cfg
     if getattr(model, "built", False) and getattr(model, "inputs", None):
         x = _probe_input(model, rng)
         theirs = kernel.ask({"op": "run_model", "name": name, "x": x}, f"running your {name}").get("result")
@@ -315,6 +373,7 @@ class Checker:
         # nothing of the student's changes between two tests
         self.asked: dict = {}
         self.refs: dict = {}
+        self.models = ModelCache()
 
     def prelude(self, key: str, cells: list[str]) -> dict:
         if key in self.preludes:
@@ -336,7 +395,7 @@ class Checker:
     def new_student(self) -> dict:
         self.asked, self.refs = {}, {}
         keras = sys.modules.get("keras")
-        if keras is not None:
+        if self.models.new_student() and keras is not None:
             keras.backend.clear_session()
         import gc
 
@@ -359,7 +418,7 @@ class Checker:
             return types.SimpleNamespace(history=dict(answer.get("history") or {}), epoch=list(answer.get("epoch") or []),
                                          params=dict(answer.get("params") or {}))
         if kind == "keras_model":
-            model = rebuild_keras(name, answer["report"], self.kernel, rng)
+            model = rebuild_keras(name, answer["report"], self.kernel, rng, self.models)
             refs[id(model)] = name
             return model
         if kind == "module":

@@ -177,3 +177,63 @@ def test_checker_rebuilds_keras_losses_saved_as_functions():
     with pytest.raises(StudentError):
         _check_keras_config({"loss": {"module": "builtins", "class_name": "function", "config": "system",
                                       "registered_name": "function"}}, "model")
+
+
+def test_checker_reuses_a_rebuilt_model_only_with_the_current_students_weights():
+    """The checker keeps a rebuilt Keras model for the next student with the same architecture: is every weight
+    the new student's, is a lying description still caught, do two names of one architecture get two models, and
+    is a model whose weights did not load never handed out again?"""
+    keras = pytest.importorskip("keras")
+    from autograder.checker import ModelCache, StudentError, rebuild_keras
+    from lstm_course.grading import _keras_report
+
+    def student_model(seed):  # as a fresh kernel builds it (the key is the exact configuration, names included)
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([keras.Input(shape=(6,), dtype="int32"), keras.layers.Embedding(20, 4),
+                                  keras.layers.LSTM(3), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        return model
+
+    class Kernel:  # the student's kernel: answers run_model with the model it holds
+        def __init__(self, models):
+            self.models = models
+
+        def ask(self, request, what):
+            return {"result": np.asarray(self.models[request["name"]].predict_on_batch(request["x"]))}
+
+    rng = np.random.default_rng(0)
+    cache = ModelCache(limit=3)
+    a = student_model(1)
+    first = rebuild_keras("m", _keras_report(a), Kernel({"m": a}), rng, cache)
+    cache.new_student()
+    b, b2 = student_model(2), student_model(3)
+    again = rebuild_keras("m", _keras_report(b), Kernel({"m": b}), rng, cache)
+    assert again is first  # reused ...
+    assert all(np.array_equal(x, y) for x, y in zip(again.get_weights(), b.get_weights()))  # ... with b's weights
+    other = rebuild_keras("m2", _keras_report(b2), Kernel({"m2": b2}), rng, cache)
+    assert other is not again  # two names, one architecture: two models
+    assert all(np.array_equal(x, y) for x, y in zip(again.get_weights(), b.get_weights()))
+
+    cache.new_student()
+    c = student_model(4)
+    liar = _keras_report(c)
+    liar["weights"] = _keras_report(b)["weights"]  # describes b's weights, computes with c's
+    with pytest.raises(StudentError, match="does not compute"):
+        rebuild_keras("m", liar, Kernel({"m": c}), rng, cache)
+
+    cache.new_student()
+    broken = _keras_report(c)
+    broken["weights"] = broken["weights"][:-1]
+    with pytest.raises(StudentError, match="do not fit"):
+        rebuild_keras("m", broken, Kernel({"m": c}), rng, cache)
+    assert first not in cache.models[json.dumps([broken["config"], broken["compile"]])]
+    cache.new_student()
+    fresh = rebuild_keras("m", _keras_report(c), Kernel({"m": c}), rng, cache)
+    assert fresh is not first
+    for seed in range(5, 9):  # more than the limit: emptied at the next student
+        cache.new_student()
+        rebuild_keras("m", _keras_report(student_model(seed)), Kernel({"m": student_model(seed)}), rng, cache)
+        rebuild_keras("n", _keras_report(student_model(seed + 10)), Kernel({"n": student_model(seed + 10)}), rng,
+                      cache)
+    assert sum(len(v) for v in cache.models.values()) <= 3 + 2
