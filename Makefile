@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make book   build the website into _build/html (creates/refreshes .venv first)
-#   make test   build the book, then run the whole test suite
+#   make pdf    the whole book as one PDF, _build/html/lstm-course.pdf (after the website, which links it)
+#   make test   build the book and the PDF, then run the whole test suite
 # Everything runs inside the project's virtual environment .venv, which is
 # (re)created from requirements.txt whenever that file or pyproject.toml changes.
 
@@ -16,7 +17,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 # nbgrader runs `alembic` as a program: the environment's bin must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv book test test-fast clean-book grade exercises
+.PHONY: venv book pdf test test-fast clean-book grade exercises
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +32,28 @@ book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The website is in $(CURDIR)/_build/html/index.html"
 
-test: book
+# The whole book as one PDF: Jupyter Book's LaTeX builder with XeLaTeX (Unicode in the outputs), TeX from
+# the system packages in PDF_PACKAGES. It builds in _build/pdf, so that its Sphinx environment does not
+# replace the website's, and reads the website's execution cache (_build/.jupyter_cache, linked in):
+# nothing is re-executed. Any Sphinx warning, LaTeX error, missing glyph or unresolved reference fails it.
+# The PDF lands beside the pages (the intro links it) and in $(PDF_DIR).
+PDF_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended texlive-xetex fonts-freefont-otf poppler-utils
+PDF_DIR  := _build/pdf/_build/latex
+PDF_NAME := lstm-course
+pdf: book
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { \
+	  echo "make pdf needs TeX: apt-get install --no-install-recommends $(PDF_PACKAGES)"; exit 2; }
+	@mkdir -p _build/pdf/_build
+	@test -L _build/pdf/_build/.jupyter_cache || rm -rf _build/pdf/_build/.jupyter_cache
+	ln -sfn ../../.jupyter_cache _build/pdf/_build/.jupyter_cache
+	$(BIN)/jupyter-book build . --builder pdflatex --path-output _build/pdf -W -n --keep-going
+	@! grep -nE '^! |Missing character|undefined references|(Reference|Citation|Hyper reference) .* undefined' \
+	  $(PDF_DIR)/$(PDF_NAME).log || { echo "LaTeX errors or unresolved references: see $(PDF_DIR)/$(PDF_NAME).log"; exit 1; }
+	cp $(PDF_DIR)/$(PDF_NAME).pdf _build/html/$(PDF_NAME).pdf
+	@echo "The PDF is $(CURDIR)/_build/html/$(PDF_NAME).pdf"
+
+# the PDF before the tests: the site links it (tests/test_links.py) and tests/test_pdf.py reads it
+test: book pdf
 	$(BIN)/python -m pytest --durations=25 $(PYTEST_ARGS)
 
 # The quick loop while developing: no book build, no slow or browser tests.

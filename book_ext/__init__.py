@@ -28,6 +28,8 @@ Loaded by Jupyter Book through `sphinx.local_extensions` in _config.yml. What it
    plain "not recorded" when the book is built outside a git checkout.
 7. The directive ``{course-citation}`` renders the BibTeX entry of the course from CITATION.cff,
    with the version from pyproject.toml and the configured repository as its URL.
+8. In LaTeX builds (`make pdf`), notebook outputs whose HTML is a table (pandas DataFrames and
+   Stylers) become real tables instead of their text/plain fallback (latex_tables.py).
 """
 
 from __future__ import annotations
@@ -404,4 +406,7 @@ def setup(app):
     app.connect("html-page-context", _launch_ipynb, priority=600)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("build-finished", _clean_downloads)
+    # the PDF (LaTeX builder): notebook outputs whose HTML is a table become tables (latex_tables.py)
+    from . import latex_tables
+    latex_tables.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
