@@ -17,7 +17,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 # nbgrader runs `alembic` as a program: the environment's bin must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv book pdf test test-fast clean-book grade exercises
+.PHONY: venv book pdf pdf-only test test-fast clean-book grade exercises
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ PDF_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra texlive-fo
 PDF_DIR  := _build/pdf/_build/latex
 PDF_NAME := lstm-course
 pdf: book
+	@$(MAKE) --no-print-directory pdf-only
+
+# the PDF alone, from the sources and the execution cache as they are (tests/test_pdf.py rebuilds with it)
+pdf-only: venv
 	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { \
 	  echo "make pdf needs TeX: apt-get install --no-install-recommends $(PDF_PACKAGES)"; exit 2; }
 	@mkdir -p _build/pdf/_build
@@ -49,6 +53,7 @@ pdf: book
 	$(BIN)/jupyter-book build . --builder pdflatex --path-output _build/pdf -W -n --keep-going
 	@! grep -nE '^! |Missing character|undefined references|(Reference|Citation|Hyper reference) .* undefined' \
 	  $(PDF_DIR)/$(PDF_NAME).log || { echo "LaTeX errors or unresolved references: see $(PDF_DIR)/$(PDF_NAME).log"; exit 1; }
+	@mkdir -p _build/html
 	cp $(PDF_DIR)/$(PDF_NAME).pdf _build/html/$(PDF_NAME).pdf
 	@echo "The PDF is $(CURDIR)/_build/html/$(PDF_NAME).pdf"
 

@@ -106,7 +106,7 @@ def test_the_site_names_the_repository_it_is_built_from():
 
 def test_a_release_tag_publishes_notebooks_wheel_and_pdf():
     """On a v* tag, does a release job publish the notebooks branch, build the helper package's
-    wheel with `python -m build --wheel`, build the PDF only if `make pdf` exists, and attach them
+    wheel with `python -m build --wheel`, take the PDF that the build job made, and attach them
     to a GitHub release?"""
     workflow = load_workflow()
     assert workflow["on"]["push"]["tags"] == ["v*"]
@@ -117,5 +117,25 @@ def test_a_release_tag_publishes_notebooks_wheel_and_pdf():
     assert "book_tools/release_notebooks.py" in scripts and "git push origin notebooks" in scripts
     assert (ROOT / "book_tools" / "release_notebooks.py").is_file()
     assert re.search(r"python -m build --wheel", scripts)
-    assert re.search(r"if make -n pdf .*\n\s+make pdf", scripts), "make pdf must be guarded"
+    download = step_index(release["steps"], uses("actions/download-artifact"))
+    assert release["steps"][download]["with"] == {"name": "book-pdf", "path": "dist"}
     assert "gh release create" in scripts and "gh release upload" in scripts
+
+
+def test_the_build_job_makes_tests_and_keeps_the_pdf():
+    """Does the build job install the TeX packages the Makefile lists (PDF_PACKAGES), run `make pdf`
+    after `make book` and before the tests and the upload (the site links the PDF), and keep the PDF
+    as the artifact the release job downloads?"""
+    steps = load_workflow()["jobs"]["build"]["steps"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    packages = re.search(r"^PDF_PACKAGES\s*:=\s*(.+)$", makefile, re.M).group(1).split()
+    apt = " ".join(step.get("run", "") for step in steps if "apt-get install" in step.get("run", ""))
+    assert packages and all(package in apt.split() for package in packages), (packages, apt)
+    build, pdf = step_index(steps, runs("make book")), step_index(steps, runs("make pdf"))
+    tests = step_index(steps, runs("make test-fast"))
+    upload = step_index(steps, uses("actions/upload-pages-artifact"))
+    keep = step_index(steps, uses("actions/upload-artifact"))
+    assert build < pdf < tests < upload and pdf < keep
+    assert steps[keep]["with"]["name"] == "book-pdf"
+    assert steps[keep]["with"]["path"] == "_build/html/lstm-course.pdf"
+    assert re.search(r"^pdf:", makefile, re.M)
