@@ -204,6 +204,16 @@ def test_the_site_links_the_pdf(built_pdf):
     assert built_pdf.read_bytes() == (LATEX_DIR / "lstm-course.pdf").read_bytes(), "stale copy: `make pdf`"
 
 
+def test_the_website_keeps_its_html_tables():
+    """Do the website's pages still show the Stylers as pandas' HTML tables (the conversion to
+    docutils tables runs in LaTeX builds only)?"""
+    if not (SITE / "index.html").is_file():
+        unavailable(f"the built book is missing ({SITE}/index.html): run `make book` first")
+    styled = [page.name for page in (SITE / "chapters").glob("*.html")
+              if re.search(r'<table id="T_\w+"', page.read_text(encoding="utf-8"))]
+    assert styled, "no page has a pandas Styler table any more"
+
+
 # Skipping and failing -----------------------------------------------------------------------------
 
 def test_missing_tex_fails_in_ci_and_skips_elsewhere():
