@@ -184,21 +184,33 @@ class LocalDaskCluster:
 
 
 def cluster_vs_local(course: Path, names: list[str], tmp: Path, students: int, workers: int,
-                     scheduler: str | None = None) -> None:
+                     scheduler: str | None = None, rounds: int = 2) -> None:
     """The same class graded by the local pool and by a local Dask cluster with as many single-thread workers
-    (or by the existing cluster at `scheduler`)."""
+    (or by the existing cluster at `scheduler`), in `rounds` interleaved parts (local part 1, cluster part 1,
+    local part 2, ...): a machine whose load drifts during the half hour this takes loads both paths alike."""
     a = "lstm_cell" if "lstm_cell" in names else names[0]
+    rounds = max(1, min(rounds, students))
     print(f"\n4) {students} {a} submissions: local pool (--workers {workers}) vs a local Dask cluster "
-          f"({workers} workers x 1 thread), same machine, same run")
-    sub = tmp / "cluster_class"
+          f"({workers} workers x 1 thread), same machine, same run, {rounds} interleaved rounds")
+    parts = [tmp / "cluster_class" / f"part{r}" for r in range(rounds)]
     for s in range(students):
-        write_reference(course, a, sub, f"student{s:03d}")
-    t_local = ours(course, [a], sub, workers, False, tmp / "ws_local_pool")
+        write_reference(course, a, parts[s % rounds], f"student{s:03d}")
+    times = {"local": [], "cluster": []}
+
+    def run(address: str | None) -> None:
+        for r, sub in enumerate(parts):
+            times["local"].append(ours(course, [a], sub, workers, False, tmp / f"ws_local_{r}"))
+            times["cluster"].append(ours(course, [a], sub, workers, False, tmp / f"ws_cluster_{r}",
+                                         scheduler=address))
+            print(f"  round {r + 1}: local {times['local'][-1]:6.1f} s, cluster {times['cluster'][-1]:6.1f} s "
+                  f"({len(list(sub.iterdir()))} students)", flush=True)
+
     if scheduler:
-        t_cluster = ours(course, [a], sub, workers, False, tmp / "ws_cluster", scheduler=scheduler)
+        run(scheduler)
     else:
         with LocalDaskCluster(workers, tmp / "dask") as address:
-            t_cluster = ours(course, [a], sub, workers, False, tmp / "ws_cluster", scheduler=address)
+            run(address)
+    t_local, t_cluster = sum(times["local"]), sum(times["cluster"])
     where = f"Dask cluster at {scheduler}" if scheduler else f"Dask cluster, {workers} workers"
     for label, t in ((f"local pool, {workers} slots", t_local), (where, t_cluster)):
         print(f"  {label:<26} {t:7.1f} s   {60 * students / t:6.1f} notebooks/minute", flush=True)
@@ -219,6 +231,8 @@ def main() -> None:
                              "3) the class with this grader only, per assignment, 4) local pool vs a local Dask "
                              "cluster (--scheduler path), lstm_cell (or the first assignment) only")
     parser.add_argument("--assignments", nargs="+", default=None, help="a subset of the course's assignments")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="the cluster part's class graded in this many interleaved parts by each path")
     parser.add_argument("--scheduler", default=None,
                         help="the cluster part on this existing Dask cluster (tcp://HOST:8786; its workers must see "
                              "this course) instead of a local one; implies --parts cluster")
@@ -240,7 +254,7 @@ def main() -> None:
         if "ours" in args.parts:
             class_ours(course, names, tmp, args.students, args.workers)
         if "cluster" in args.parts:
-            cluster_vs_local(course, names, tmp, cluster_students, args.workers, args.scheduler)
+            cluster_vs_local(course, names, tmp, cluster_students, args.workers, args.scheduler, args.rounds)
 
 
 if __name__ == "__main__":
