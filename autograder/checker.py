@@ -326,6 +326,174 @@ def rebuild_keras(name: str, report: dict, kernel: Kernel, rng: np.random.Genera
     return model
 
 
+def _torch_container():
+    import torch
+
+    class StudentModule(torch.nn.Module):
+        """The student's own module class, rebuilt as a container of its submodules and parameters. Calling it
+        runs the student's module in the student's kernel on the given input, in evaluation mode for the call
+        (its forward is the student's code, which the checker never runs), and returns the output as tensors."""
+
+        def __init__(self, name: str, class_name: str, kernel: Kernel | None):
+            super().__init__()
+            object.__setattr__(self, "_ag_name", name)
+            object.__setattr__(self, "_ag_class", class_name)
+            object.__setattr__(self, "_ag_kernel", kernel)
+
+        def forward(self, x, *rest):
+            if self._ag_kernel is None or rest:
+                raise StudentError(f"{self._ag_name}: the grader calls the student's {self._ag_class} with one "
+                                   "input only")
+            x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+            answer = self._ag_kernel.ask({"op": "run_model", "name": self._ag_name, "x": x},
+                                         f"running your {self._ag_name}")
+            return _tensors(answer.get("result"))
+
+        def extra_repr(self) -> str:
+            return f"the student's {self._ag_class}"
+
+    return StudentModule
+
+
+def _tensors(value: Any) -> Any:
+    import torch
+
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.array(value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_tensors(v) for v in value)
+    return value
+
+
+def _config_value(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, str, type(None)))
+
+
+def _torch_probe(kind: str, mod: Any, rng: np.random.Generator) -> np.ndarray | None:
+    """An input the checker chooses for a rebuilt torch module, or None for a module it does not cross-check."""
+    rows = CROSS_ROWS
+    if kind == "Embedding":
+        return rng.integers(0, mod.num_embeddings, size=(rows, 5)).astype("int64")
+    if kind in ("LSTM", "GRU", "RNN"):
+        shape = (rows, 6, mod.input_size) if mod.batch_first else (6, rows, mod.input_size)
+        return rng.standard_normal(shape).astype("float32")
+    if kind == "Linear":
+        return rng.standard_normal((rows, mod.in_features)).astype("float32")
+    return None
+
+
+def rebuild_torch(name: str, report: dict, kernel: Kernel, rng: np.random.Generator) -> Any:
+    """The student's PyTorch module, rebuilt here from its reported submodules and weights, cross-checked.
+
+    torch.nn's own classes (grading.TORCH_MODULES) are built from the checker's table with the reported
+    constructor arguments, on PyTorch's meta device first (no memory until the shapes agree with the arrays that
+    arrived), then given the reported weights; the student's own classes become containers (`StudentModule`) of
+    what they hold, and calling the top module runs the student's forward in the student's kernel. Every rebuilt
+    module with weights is run here and in the student's kernel on the same chosen inputs: a report that lies
+    about a class, a setting or a weight does not match the module it describes."""
+    import torch
+
+    what = f"{name} ({report.get('class')})"
+    entries = report.get("modules")
+    if not isinstance(entries, list) or not entries or entries[0].get("path") != "":
+        raise StudentError(f"{what}: its description could not be read")
+    container = _torch_container()
+    built: dict[str, Any] = {}
+    checks = []
+    for entry in entries:
+        path, kind = str(entry.get("path")), entry.get("type")
+        config = entry.get("config") or {}
+        if kind is not None and kind not in grading.TORCH_MODULES:
+            raise StudentError(f"{what}: {path or 'the module'} is a {kind}, which the grader does not rebuild")
+        if kind is None:
+            mod = container(name if not path else f"{name}.{path}", str(entry.get("class")), kernel if not path else None)
+        else:
+            allowed = grading.TORCH_MODULES[kind]
+            if set(config) - set(allowed) or not all(_config_value(v) for v in config.values()):
+                raise StudentError(f"{what}: the settings of {path or 'the module'} could not be read")
+            cls = getattr(torch.nn, kind)
+            try:
+                with torch.device("meta"):
+                    mod = cls(**{k: v for k, v in config.items() if k in allowed})
+            except Exception as err:  # noqa: BLE001
+                raise StudentError(f"{what}: {path or 'the module'} ({kind}) could not be rebuilt from its settings: "
+                                   f"{type(err).__name__}: {str(err)[:300]}") from None
+        params = entry.get("parameters") or []
+        buffers = entry.get("buffers") or []
+        if not all(isinstance(p, list) and len(p) == 3 and isinstance(p[1], np.ndarray) for p in params) or \
+                not all(isinstance(b, list) and len(b) == 2 and isinstance(b[1], np.ndarray) for b in buffers):
+            raise StudentError(f"{what}: the weights of {path or 'the module'} did not arrive as arrays")
+        if kind is None:
+            for pname, array, grad in params:
+                if not str(pname).isidentifier():
+                    raise StudentError(f"{what}: a parameter name of {path or 'the module'} could not be read")
+                mod.register_parameter(str(pname), torch.nn.Parameter(torch.from_numpy(np.array(array)),
+                                                                       requires_grad=bool(grad)))
+            for bname, array in buffers:
+                if str(bname).isidentifier():
+                    mod.register_buffer(str(bname), torch.from_numpy(np.array(array)))
+        else:
+            own = dict(mod.named_parameters(recurse=False))
+            sent = {str(p[0]): p for p in params}
+            if set(own) != set(sent) or any(tuple(own[n].shape) != tuple(sent[n][1].shape) for n in own):
+                shapes = {n: tuple(p.shape) for n, p in own.items()}
+                got = {n: tuple(p[1].shape) for n, p in sent.items()}
+                raise StudentError(f"{what}: the weights of {path or 'the module'} ({kind}) do not fit its settings "
+                                   f"(a {kind} with these settings has {shapes}, the report has {got})")
+            mod = mod.to_empty(device="cpu")
+            with torch.no_grad():
+                for n, p in mod.named_parameters(recurse=False):
+                    p.copy_(torch.from_numpy(np.array(sent[n][1], dtype=np.float32)))
+                    p.requires_grad_(bool(sent[n][2]))
+            if hasattr(mod, "flatten_parameters"):
+                mod.flatten_parameters()
+        mod.train(bool(entry.get("training")))
+        # train() sets the children too: each child's own mode is applied when it is reached (parents come first)
+        if path:
+            parent_path, _, attr = path.rpartition(".")
+            parent = built.get(parent_path)
+            if parent is None or not attr:
+                raise StudentError(f"{what}: its description lists {path} before its parent")
+            parent.add_module(attr, mod)
+        built[path] = mod
+        if kind is not None and params:
+            probe = _torch_probe(kind, mod, rng)
+            if probe is not None:
+                checks.append((path, kind, mod, probe))
+    if checks:
+        answer = kernel.ask({"op": "run_torch_modules", "name": name, "runs": [[p, x] for p, _, _, x in checks]},
+                            f"running the parts of your {name}")
+        theirs = answer.get("result")
+        if not isinstance(theirs, list) or len(theirs) != len(checks):
+            raise StudentError(f"{name}: its parts did not answer the grader's inputs")
+        for (path, kind, mod, x), their in zip(checks, theirs):
+            modes = [(m, m.training) for m in mod.modules()]
+            try:
+                mod.eval()
+                with torch.no_grad():
+                    ours = mod(torch.from_numpy(x))
+            finally:
+                for m, mode in modes:
+                    m.training = mode
+            if not _same_arrays(their, ours):
+                raise StudentError(f"{name}.{path}: the {kind} described by its settings and weights does not "
+                                   f"compute what {name}.{path} computes on the grader's inputs; the grader checks "
+                                   f"only torch.nn's own {kind}")
+    root = built[""]
+    object.__setattr__(root, "_ag_name", name)
+    return root
+
+
+def _same_arrays(theirs: Any, ours: Any) -> bool:
+    """Same nesting of tuples/lists, same shapes, values equal to float32 rounding."""
+    if isinstance(ours, (tuple, list)):
+        return isinstance(theirs, (tuple, list)) and len(theirs) == len(ours) and \
+            all(_same_arrays(t, o) for t, o in zip(theirs, ours))
+    ours = ours.detach().cpu().numpy()
+    return isinstance(theirs, np.ndarray) and theirs.shape == ours.shape and \
+        np.allclose(theirs, ours, atol=CROSS_ATOL, rtol=CROSS_RTOL)
+
+
 def split_hidden(source: str) -> tuple[str, str]:
     """(visible lines, hidden-test lines) of a test cell, each with the other's lines blanked (same numbering)."""
     visible, hidden, inside = [], [], False
@@ -419,6 +587,10 @@ class Checker:
                                          params=dict(answer.get("params") or {}))
         if kind == "keras_model":
             model = rebuild_keras(name, answer["report"], self.kernel, rng, self.models)
+            refs[id(model)] = name
+            return model
+        if kind == "torch_module":
+            model = rebuild_torch(name, answer["report"], self.kernel, rng)
             refs[id(model)] = name
             return model
         if kind == "module":

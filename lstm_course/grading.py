@@ -342,10 +342,73 @@ def _all_keras_layers(model: Any) -> list:
     return out
 
 
+#: PyTorch modules the checker rebuilds, by the name a report gives them: the constructor arguments read back
+#: from each (the checker builds the same class from its own copy of this table, never from a name it is sent).
+TORCH_MODULES = {
+    "Embedding": ("num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq",
+                  "sparse"),
+    "LSTM": ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional", "proj_size"),
+    "GRU": ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"),
+    "RNN": ("input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first", "dropout",
+            "bidirectional"),
+    "Linear": ("in_features", "out_features", "bias"),
+    "Dropout": ("p",),
+    "Sequential": (), "ModuleList": (), "ModuleDict": (), "Identity": (), "Flatten": ("start_dim", "end_dim"),
+    "Sigmoid": (), "Tanh": (), "ReLU": (), "Softmax": ("dim",), "LogSoftmax": ("dim",),
+}
+
+
+def _torch_type(module: Any) -> str | None:
+    """The table's name for a module whose class is exactly torch.nn's own (a subclass is the student's class)."""
+    import torch
+
+    cls = type(module)
+    name = cls.__name__
+    return name if name in TORCH_MODULES and getattr(torch.nn, name, None) is cls else None
+
+
 def _torch_report(module: Any) -> dict:
-    return {"class": type(module).__name__, "repr": repr(module)[:20000],
-            "parameters": [[n, p.detach().cpu().numpy(), bool(p.requires_grad)] for n, p in module.named_parameters()],
-            "modules": [[n, type(m).__name__] for n, m in module.named_modules()], "training": bool(module.training)}
+    """Every submodule (by path): its torch.nn class if it is one of TORCH_MODULES (else None, the student's own
+    class), the constructor arguments read back from it, its own parameters and buffers, its mode."""
+    modules = []
+    for path, mod in module.named_modules():
+        kind = _torch_type(mod)
+        config = {}
+        for arg in TORCH_MODULES.get(kind or "", ()):
+            value = getattr(mod, arg, None)
+            if arg == "bias" and kind == "Linear":
+                value = mod.bias is not None
+            config[arg] = value if isinstance(value, (bool, int, float, str, type(None))) else repr(value)
+        modules.append({
+            "path": path, "type": kind, "class": type(mod).__name__, "config": config, "training": bool(mod.training),
+            "parameters": [[n, p.detach().cpu().numpy(), bool(p.requires_grad)]
+                           for n, p in mod.named_parameters(recurse=False)],
+            "buffers": [[n, b.detach().cpu().numpy()] for n, b in mod.named_buffers(recurse=False) if b is not None],
+        })
+    return {"class": type(module).__name__, "modules": modules}
+
+
+def _torch_submodule(root: Any, path: str) -> Any:
+    return root.get_submodule(path) if path else root
+
+
+def _run_torch_modules(root: Any, runs: list) -> list:
+    """Run submodules of the student's module on the checker's inputs, each in eval mode for the call."""
+    import torch
+
+    out = []
+    for path, x in runs:
+        mod = _torch_submodule(root, path)
+        modes = [(m, m.training) for m in mod.modules()]
+        try:
+            mod.eval()
+            with torch.no_grad():
+                result = mod(torch.as_tensor(x))
+        finally:
+            for m, mode in modes:
+                m.training = mode
+        out.append(result)
+    return out
 
 
 def serve(request: str, ns: dict) -> str:
@@ -398,13 +461,12 @@ def _serve(req: dict, ns: dict) -> dict:
             except Exception as err:  # noqa: BLE001
                 results.append({"error": {"type": type(err).__name__, "message": str(err)[:2000]}})
         return {"results": results}
+    if op == "run_torch_modules":
+        return {"result": _run_torch_modules(ns[name], [(str(p), x) for p, x in req["runs"]])}
     if op == "run_model":
         model = ns[name]
         x = req["x"]
-        if _kind(model) == "torch_module":
-            import torch
-
-            with torch.no_grad():
-                return {"result": model(torch.as_tensor(x))}
+        if _kind(model) == "torch_module":  # in evaluation mode for the call, as the checker's own parts run
+            return {"result": _run_torch_modules(model, [("", x)])[0]}
         return {"result": model.predict_on_batch(x)}  # a compiled graph: an eager call runs 500 steps op by op
     raise ValueError(f"unknown request {op!r}")

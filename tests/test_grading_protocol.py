@@ -237,3 +237,127 @@ def test_checker_reuses_a_rebuilt_model_only_with_the_current_students_weights()
         rebuild_keras("n", _keras_report(student_model(seed + 10)), Kernel({"n": student_model(seed + 10)}), rng,
                       cache)
     assert sum(len(v) for v in cache.models.values()) <= 3 + 2
+
+
+class _ServingChannel:
+    """The grader and the student's kernel in one: a request from the checker is answered by grading.serve on a
+    namespace, packed and unpacked as on the real path."""
+
+    def __init__(self, ns):
+        self.ns, self.reply = ns, None
+
+    def send(self, msg):
+        assert msg["op"] == "request"
+        self.reply = {"op": "response", "payload": grading.serve(msg["payload"], self.ns)}
+
+    def receive(self):
+        reply, self.reply = self.reply, None
+        return reply
+
+
+def _torch_student(seed=0, bidirectional=True, frozen=True):
+    torch = pytest.importorskip("torch")
+
+    class Classifier(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = torch.nn.Embedding(50, 8, padding_idx=0)
+            self.embedding.weight.requires_grad_(not frozen)
+            self.lstm = torch.nn.LSTM(8, 5, num_layers=2, batch_first=True, bidirectional=bidirectional, dropout=0.2)
+            self.head = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(10 if bidirectional else 5, 1))
+            self.scale = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, x):
+            _, (h, _) = self.lstm(self.embedding(x))
+            last = torch.cat([h[-2], h[-1]], dim=1) if self.lstm.bidirectional else h[-1]
+            return torch.sigmoid(self.head(last) * self.scale)
+
+    torch.manual_seed(seed)
+    return Classifier()
+
+
+def test_checker_rebuilds_a_torch_module_from_torch_nn_classes_and_weights():
+    """Is a student's PyTorch module rebuilt with torch.nn's own classes, its settings, every weight (frozen ones
+    too) and mode, its own class a container whose call runs the student's forward in the student's kernel?"""
+    torch = pytest.importorskip("torch")
+    from autograder.checker import Kernel, rebuild_torch
+
+    student = _torch_student()
+    student.eval()
+    ns = {"model": student}
+    model = rebuild_torch("model", grading._kind(student) == "torch_module" and grading._torch_report(student),
+                          Kernel(_ServingChannel(ns)), np.random.default_rng(0))
+    assert type(model.lstm) is torch.nn.LSTM and type(model.embedding) is torch.nn.Embedding
+    assert (model.lstm.hidden_size, model.lstm.num_layers, model.lstm.bidirectional, model.lstm.batch_first,
+            model.lstm.dropout) == (5, 2, True, True, 0.2)
+    assert type(model.head[1]) is torch.nn.Linear and model.head[0].p == 0.5
+    assert model.embedding.padding_idx == 0 and not model.embedding.weight.requires_grad
+    assert model.lstm.weight_ih_l0.requires_grad
+    want = {n: tuple(p.shape) for n, p in student.named_parameters()}
+    assert {n: tuple(p.shape) for n, p in model.named_parameters()} == want
+    for (n, p), q in zip(model.named_parameters(), student.parameters()):
+        assert np.array_equal(p.detach().numpy(), q.detach().numpy()), n
+    assert not model.training and not model.lstm.training
+    x = torch.randint(0, 50, (3, 7))
+    with torch.no_grad():
+        assert np.allclose(model(x).numpy(), student(x).numpy())  # the student's forward, run in "their kernel"
+        h = model.lstm(model.embedding(x))[1][0]  # the rebuilt parts compute what the student's parts compute
+        assert np.allclose(h.numpy(), student.lstm(student.embedding(x))[1][0].numpy(), atol=1e-6)
+    assert "the student's Classifier" in repr(model)
+    student.train()  # dropout on: the call still runs the student's forward in evaluation mode, then restores
+    with torch.no_grad():
+        assert np.array_equal(model(x).numpy(), model(x).numpy()) and student.training and student.lstm.training
+
+
+def test_checker_catches_a_torch_module_whose_report_lies():
+    """A subclass passed off as torch.nn.LSTM, weights that belong to another model, settings that do not fit the
+    weights (an embedding of 10^12 rows: refused before any memory is taken), a class the grader does not
+    rebuild: each is the student's error, never a pass."""
+    torch = pytest.importorskip("torch")
+    from autograder.checker import Kernel, StudentError, rebuild_torch
+
+    def rebuild(student, report=None):
+        report = report or grading._torch_report(student)
+        return rebuild_torch("model", report, Kernel(_ServingChannel({"model": student})), np.random.default_rng(1))
+
+    student = _torch_student(seed=1)
+
+    class Sneaky(torch.nn.LSTM):  # the student's own class: a container, not a torch.nn.LSTM
+        pass
+
+    sneaky = _torch_student(seed=1)
+    sneaky.lstm.__class__ = Sneaky
+    assert type(rebuild(sneaky).lstm) is not torch.nn.LSTM
+
+    faking = _torch_student(seed=1)
+
+    class Doubling(torch.nn.LSTM):
+        def forward(self, x, hx=None):
+            out, (h, c) = super().forward(x, hx)
+            return 2 * out, (2 * h, c)
+
+    report = grading._torch_report(faking)  # describes a torch.nn.LSTM (as a patched torch.nn in the kernel would)
+    faking.lstm.__class__ = Doubling  # ... while the kernel computes with another class
+    with pytest.raises(StudentError, match="does not compute"):
+        rebuild(faking, report)
+
+    other = grading._torch_report(_torch_student(seed=2))
+    with pytest.raises(StudentError, match="does not compute"):
+        rebuild(student, other)  # another model's weights
+
+    report = grading._torch_report(student)
+    next(e for e in report["modules"] if e["path"] == "lstm")["config"]["hidden_size"] = 6
+    with pytest.raises(StudentError, match="do not fit"):
+        rebuild(student, report)
+    report = grading._torch_report(student)
+    next(e for e in report["modules"] if e["path"] == "embedding")["config"]["num_embeddings"] = 10 ** 12
+    with pytest.raises(StudentError, match="do not fit"):
+        rebuild(student, report)
+    report = grading._torch_report(student)
+    next(e for e in report["modules"] if e["path"] == "head.1")["type"] = "Conv1d"
+    with pytest.raises(StudentError, match="does not rebuild"):
+        rebuild(student, report)
+    report = grading._torch_report(student)
+    next(e for e in report["modules"] if e["path"] == "lstm")["config"]["hidden_size"] = [5]
+    with pytest.raises(StudentError, match="could not be read"):
+        rebuild(student, report)
