@@ -544,3 +544,85 @@ def check_compile(model: Any, loss: str, optimizer: str | None = None, what: str
         assert got["optimizer"] == optimizer, f"{what}: compiled with optimizer {got['optimizer']!r}, expected " \
                                               f"{optimizer!r}"
     return got
+
+
+# ----------------------------------------------------------------------------------------------
+# PyTorch text classifiers (Embedding -> LSTM/GRU -> Linear): the lstm_vs_gru_torch exercise
+# ----------------------------------------------------------------------------------------------
+
+
+def torch_classifier_parts(model: Any, kind: str, what: str = "model") -> tuple[Any, Any, Any]:
+    """(embedding, recurrent module, linear head) of a torch module made of exactly these three modules with
+    parameters, in the order they were registered. Parameters of the model's own class, or any other module
+    with parameters, fail the check (module settings are read, never methods of the student's class)."""
+    if kind not in ("lstm", "gru", "simple_rnn"):
+        raise ValueError(f"kind must be 'lstm', 'gru' or 'simple_rnn', got {kind!r}")
+    assert _is_torch(model), f"{what}: expected a torch.nn.Module, got a {type(model).__name__}"
+    parts, found = [], []
+    for path, mod in model.named_modules():
+        if not list(mod.parameters(recurse=False)):
+            continue
+        info = describe_layer(mod)
+        parts.append(mod)
+        found.append(f"{info.kind} ({path or 'the model itself'})")
+    kinds = [f.split(" ")[0] for f in found]
+    assert kinds == ["embedding", kind, "dense"], (
+        f"{what}: the modules with parameters are {found or 'none'}; expected an Embedding, a "
+        f"{'RNN' if kind == 'simple_rnn' else kind.upper()} and a Linear, in that order, and nothing else")
+    return parts[0], parts[1], parts[2]
+
+
+def torch_classifier_logits(emb: Any, rnn: Any, head: Any, x: Any) -> Any:
+    """What Embedding -> recurrent module -> Linear on the last layer's final hidden state (h_n[-1]) computes for
+    the integer sequences x (batch, steps), in evaluation mode and without gradients: (batch, out_features)."""
+    import torch
+
+    modes = [(m, m.training) for part in (emb, rnn, head) for m in part.modules()]
+    try:
+        for part in (emb, rnn, head):
+            part.eval()
+        with torch.no_grad():
+            vectors = emb(torch.as_tensor(np.asarray(x), dtype=torch.long))  # (batch, steps, embedding)
+            if not rnn.batch_first:
+                vectors = vectors.transpose(0, 1)  # (steps, batch, embedding)
+            _, state = rnn(vectors)
+            h_n = state[0] if isinstance(state, tuple) else state  # (layers * directions, batch, hidden)
+            return head(h_n[-1])  # (batch, out_features)
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
+def torch_reference_training(emb: Any, rnn: Any, head: Any, x: Any, y: Any, x_val: Any, y_val: Any,
+                             epochs: int) -> dict[str, list[float]]:
+    """Train COPIES of the three parts (the originals are left alone) on one batch holding all of x, the way the
+    lstm_vs_gru_torch notebook asks: Adam with its defaults, BCEWithLogitsLoss on the logits, per epoch zero_grad,
+    backward and step. Returns the history the notebook's train_model must return for the same start: "loss" (the
+    batch's loss before the epoch's step), "val_loss" and "val_accuracy" (after the step, logit > 0 = positive)."""
+    import copy
+
+    import torch
+
+    emb, rnn, head = copy.deepcopy((emb, rnn, head))
+    params = [p for part in (emb, rnn, head) for p in part.parameters()]
+    optimizer = torch.optim.Adam(params)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    xb = torch.as_tensor(np.asarray(x), dtype=torch.long)
+    yb = torch.as_tensor(np.asarray(y), dtype=torch.float32)
+    y_val = torch.as_tensor(np.asarray(y_val), dtype=torch.float32)
+    history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_accuracy": []}
+    for _ in range(int(epochs)):
+        for part in (emb, rnn, head):
+            part.train()
+        vectors = emb(xb)
+        _, state = rnn(vectors if rnn.batch_first else vectors.transpose(0, 1))
+        h_n = state[0] if isinstance(state, tuple) else state
+        loss = loss_fn(head(h_n[-1]).squeeze(-1), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        history["loss"].append(float(loss.detach()))
+        logits = torch_classifier_logits(emb, rnn, head, x_val).squeeze(-1)
+        history["val_loss"].append(float(loss_fn(logits, y_val)))
+        history["val_accuracy"].append(float(((logits > 0).float() == y_val).float().mean()))
+    return history

@@ -214,3 +214,96 @@ def test_folding_is_the_same_on_every_call():
     for _ in range(3):
         checks.check_kinds(model, ["dense"])
         checks.check_dense(checks.model_layers(model)[0], 1, 4, activation="sigmoid")
+
+
+class _Classifier(torch.nn.Module if torch is not None else object):
+    """Embedding -> LSTM/GRU -> Linear on h_n[-1], as the lstm_vs_gru_torch notebook asks (small sizes)."""
+
+    def __init__(self, rnn_class, batch_first=True):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(50, 4)
+        self.rnn = rnn_class(4, 3, batch_first=batch_first)
+        self.head = torch.nn.Linear(3, 1)
+
+    def forward(self, x):
+        vectors = self.embedding(x.long())
+        _, state = self.rnn(vectors if self.rnn.batch_first else vectors.transpose(0, 1))
+        h_n = state[0] if isinstance(state, tuple) else state
+        return self.head(h_n[-1])
+
+
+def test_torch_classifier_parts():
+    """Are the Embedding, the recurrent module and the Linear found in a class of one's own and in nested
+    containers, and is a model with its own parameter, an extra module or another order refused?"""
+    model = _Classifier(torch.nn.LSTM)
+    assert checks.torch_classifier_parts(model, "lstm") == (model.embedding, model.rnn, model.head)
+
+    class Nested(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = torch.nn.Sequential(torch.nn.Embedding(50, 4))
+            self.parts = torch.nn.ModuleDict({"rnn": torch.nn.GRU(4, 3), "head": torch.nn.Linear(3, 1)})
+
+    nested = Nested()
+    assert checks.torch_classifier_parts(nested, "gru")[1] is nested.parts["rnn"]
+    with pytest.raises(AssertionError, match="expected an Embedding, a GRU and a Linear"):
+        checks.torch_classifier_parts(model, "gru")
+    model.scale = torch.nn.Parameter(torch.ones(1))  # a parameter of the student's own class
+    with pytest.raises(AssertionError, match="the model itself"):
+        checks.torch_classifier_parts(model, "lstm")
+    extra = _Classifier(torch.nn.LSTM)
+    extra.extra = torch.nn.Linear(1, 1)
+    with pytest.raises(AssertionError, match="nothing else"):
+        checks.torch_classifier_parts(extra, "lstm")
+    with pytest.raises(ValueError, match="kind must be"):
+        checks.torch_classifier_parts(model, "transformer")
+
+
+@pytest.mark.parametrize("rnn_class, batch_first", [("LSTM", True), ("LSTM", False), ("GRU", True)])
+def test_torch_classifier_logits_match_the_asked_forward(rnn_class, batch_first):
+    """Does the reference forward give what a right model gives, for either axis order, and leave modes alone?"""
+    torch.manual_seed(0)
+    model = _Classifier(getattr(torch.nn, rnn_class), batch_first)
+    x = np.random.default_rng(0).integers(0, 50, size=(5, 7)).astype("int32")
+    want = model(torch.as_tensor(x)).detach()
+    got = checks.torch_classifier_logits(model.embedding, model.rnn, model.head, x)
+    assert got.shape == (5, 1) and torch.allclose(got, want, atol=1e-6)
+    assert model.rnn.training  # evaluation mode only for the call
+
+
+def _standard_loop(model, x, y, epochs, zero_grad=True):
+    """The notebook's loop on one batch: the losses before each step."""
+    optimizer = torch.optim.Adam(model.parameters())
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    losses = []
+    for _ in range(epochs):
+        if zero_grad:
+            optimizer.zero_grad()
+        loss = loss_fn(model(torch.as_tensor(x)).squeeze(1), torch.as_tensor(y))
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_torch_reference_training_is_the_asked_loop_on_copies():
+    """Does the reference loop give the losses of the notebook's loop from the same weights, catch a loop without
+    zero_grad, and leave the parts it was given untrained?"""
+    torch.manual_seed(0)
+    model = _Classifier(torch.nn.LSTM)
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 50, size=(16, 6)).astype("int32")
+    y = rng.integers(0, 2, size=16).astype("float32")
+    before = [p.detach().clone() for p in model.parameters()]
+    ref = checks.torch_reference_training(model.embedding, model.rnn, model.head, x, y, x, y, epochs=4)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert set(ref) == {"loss", "val_loss", "val_accuracy"} and all(len(v) == 4 for v in ref.values())
+    assert all(0 <= a <= 1 for a in ref["val_accuracy"]) and ref["loss"][-1] < ref["loss"][0]
+    twin = _Classifier(torch.nn.LSTM)
+    twin.load_state_dict(model.state_dict())
+    assert np.allclose(_standard_loop(model, x, y, 4), ref["loss"], rtol=1e-5)
+    assert np.max(np.abs(np.subtract(_standard_loop(twin, x, y, 4, zero_grad=False), ref["loss"]))) > 1e-5
+    # the validation numbers are taken after the epoch's step: the last one is the trained model's loss
+    final = torch.nn.functional.binary_cross_entropy_with_logits(model(torch.as_tensor(x)).squeeze(1),
+                                                                 torch.as_tensor(y)).item()
+    assert np.isclose(ref["val_loss"][-1], final, rtol=1e-5)
