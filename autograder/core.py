@@ -18,7 +18,8 @@ from .cluster import ClusterUnavailable
 from .feedback import write_feedback
 from .gradebook import GradebookUnavailable, GradebookWriter, default_url, manual_answers
 from .grader import GradedNotebook, grade_notebook
-from .intake import LinkRejected, Submission, collect, copy_regular_tree, import_submission, protect_recorded
+from .intake import (LinkRejected, Submission, collect, copy_regular_tree, import_submission, other_edition,
+                     protect_recorded)
 from .limits import NotebookTooLarge
 from .report import OUTCOMES, StudentResult, save_result, summary_table, write_csv
 from .settings import COURSE_ROOT, GradingOptions, Limits, data_env, default_workspace
@@ -213,7 +214,9 @@ def grade_submissions(assignment: str, submissions: Path, workers: int = 2, work
         if client is not None:
             client.close()
         raise
-    subs = collect(Path(submissions), assignment, ws / "staging" / assignment)
+    other = other_edition(assignment)  # a notebook of the other edition gets told which assignment grades it
+    other = other if (options.course_root / template_folder / other).is_dir() else None
+    subs = collect(Path(submissions), assignment, ws / "staging" / assignment, other)
     subs = _import_all(subs, ws, Path(submissions), assignment, options.limits)
     hide = _hidden_paths(options, Path(submissions))
     slots: Queue = Queue()

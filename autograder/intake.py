@@ -92,6 +92,23 @@ def _notebook_student(file_name: str, assignment: str) -> tuple[str | None, bool
     return stem.partition("_")[0] or stem, False, n
 
 
+#: the PyTorch edition of an assignment is its own nbgrader assignment named <assignment>_torch (README)
+TORCH_EDITION = "_torch"
+
+
+def other_edition(assignment: str) -> str:
+    """The other edition's assignment name: lstm_vs_gru <-> lstm_vs_gru_torch."""
+    return assignment[:-len(TORCH_EDITION)] if assignment.endswith(TORCH_EDITION) else assignment + TORCH_EDITION
+
+
+def _edition_hint(file_name: str, assignment: str, other: str | None) -> str:
+    """When a notebook is named for `other`, this assignment's other edition: a sentence that says what to do."""
+    if not other or not parse_name(file_name, other).is_assignment:
+        return ""
+    kind = "PyTorch" if other.endswith(TORCH_EDITION) else "Keras"
+    return f" (it is the {kind} edition: grade it with the assignment {other})"
+
+
 @dataclass
 class _Parsed:
     raw: str  # the student's name as the input gives it
@@ -270,7 +287,7 @@ def _is_nbgrader_layout(folder: Path) -> bool:
             and not any(MOODLE_NAME.match(e.name) for e in entries))
 
 
-def _from_nbgrader(folder: Path, assignment: str) -> list[Submission]:
+def _from_nbgrader(folder: Path, assignment: str, other: str | None = None) -> list[Submission]:
     subs = []
     for entry in _visible(folder):
         if not _is_dirlike(entry):
@@ -303,8 +320,9 @@ def _from_nbgrader(folder: Path, assignment: str) -> list[Submission]:
         if expected in files:
             subs.append(Submission(**base, notebook=expected, files_dir=adir))
         elif notebooks:
+            hint = next((h for h in (_edition_hint(n, assignment, other) for n in notebooks) if h), "")
             subs.append(Submission(**base, outcome="missing_notebook",
-                                   detail=f"expected {assignment}.ipynb, found {', '.join(notebooks)}"))
+                                   detail=f"expected {assignment}.ipynb, found {', '.join(notebooks)}{hint}"))
         else:
             subs.append(Submission(**base, outcome="missing_notebook", detail="no notebook submitted"))
     return subs
@@ -315,7 +333,7 @@ def _priority(sub: Submission) -> int:
     return 3 if sub.outcome == "rejected_link" else 2 if sub.outcome is None else 1
 
 
-def _from_flat(folder: Path, assignment: str) -> list[Submission]:
+def _from_flat(folder: Path, assignment: str, other: str | None = None) -> list[Submission]:
     found: dict[str, tuple[tuple, Submission]] = {}
 
     def offer(parsed: _Parsed, sub: Submission) -> None:
@@ -352,8 +370,8 @@ def _from_flat(folder: Path, assignment: str) -> list[Submission]:
                 return  # Blackboard's own <...>_attempt_<date>.txt (the submission's text): not an input
             offer(parsed, Submission("", outcome="missing_notebook", detail=f"not a notebook: {rel}", inputs=(rel,)))
         elif not parsed.is_assignment:
-            offer(parsed, Submission("", outcome="wrong_assignment", detail=f"{rel} is not {assignment}.ipynb",
-                                     inputs=(rel,)))
+            offer(parsed, Submission("", outcome="wrong_assignment", inputs=(rel,),
+                                     detail=f"{rel} is not {assignment}.ipynb{_edition_hint(name, assignment, other)}"))
         else:
             offer(parsed, Submission("", notebook=path, inputs=(rel,)))
 
@@ -372,8 +390,9 @@ def _from_flat(folder: Path, assignment: str) -> list[Submission]:
         else:
             what = ", ".join(str(p.relative_to(path)) for p in notebooks) or "no notebook"
             outcome = "wrong_assignment" if notebooks else "missing_notebook"
+            hint = next((h for h in (_edition_hint(p.name, assignment, other) for p in notebooks) if h), "")
             offer(parsed, Submission("", outcome=outcome, inputs=(rel + "/",),
-                                     detail=f"{rel}/ holds {what}, not {assignment}.ipynb"))
+                                     detail=f"{rel}/ holds {what}, not {assignment}.ipynb{hint}"))
 
     for entry in _visible(folder):
         visit(Path(entry.path), entry.name, None)
@@ -400,8 +419,9 @@ def _flag_duplicates(subs: list[Submission]) -> list[Submission]:
     return sorted(out, key=lambda s: s.student)
 
 
-def collect(submissions: Path, assignment: str, staging: Path) -> list[Submission]:
-    """Find every student's submission of `assignment` in a folder or zip (never following a link)."""
+def collect(submissions: Path, assignment: str, staging: Path, other: str | None = None) -> list[Submission]:
+    """Find every student's submission of `assignment` in a folder or zip (never following a link). `other`: the
+    course's other edition of the assignment (Keras or PyTorch), named to the student whose notebook is that one."""
     submissions = Path(submissions)
     if submissions.is_file() and zipfile.is_zipfile(submissions):
         shutil.rmtree(staging, ignore_errors=True)
@@ -409,9 +429,9 @@ def collect(submissions: Path, assignment: str, staging: Path) -> list[Submissio
     if not submissions.is_dir():
         raise FileNotFoundError(f"no submissions folder or zip at {submissions}")
     if _is_nbgrader_layout(submissions):
-        subs = _from_nbgrader(submissions, assignment)
+        subs = _from_nbgrader(submissions, assignment, other)
     else:
-        subs = _from_flat(submissions, assignment)
+        subs = _from_flat(submissions, assignment, other)
     return _flag_duplicates(subs)
 
 

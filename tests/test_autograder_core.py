@@ -328,3 +328,17 @@ def test_grader_from_another_checkout_grades_with_its_own_package(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     rows = list(csv.DictReader((tmp_path / "ws" / "grades.csv").open()))
     assert [(r["student"], r["score"], r["outcome"]) for r in rows] == [("alice", "6", "graded")], rows
+
+
+def test_a_notebook_of_the_other_edition_says_which_assignment_grades_it(course, tmp_path):
+    """When the course has both editions (toy and toy_torch), is a toy_torch notebook handed in for toy given
+    `wrong_assignment` with the assignment that grades it, in the results a student and an instructor read?"""
+    course = Path(shutil.copytree(course, tmp_path / "course"))
+    shutil.copytree(course / "solutions" / "toy", course / "solutions" / "toy_torch")
+    sub = tmp_path / "flat"
+    sub.mkdir()
+    import nbformat
+    nbformat.write(toy.submission(course), str(sub / "jane_toy_torch.ipynb"))
+    result, = grade_submissions("toy", sub, workers=1, workspace=tmp_path / "ws", course_root=course, limits=LIMITS)
+    assert result.outcome == "wrong_assignment" and result.score == 0
+    assert "PyTorch edition: grade it with the assignment toy_torch" in result.detail

@@ -452,3 +452,26 @@ def test_csp_alone_stops_a_missed_vector(tmp_path, browser):
     browser.execute_script("document.getElementById('a').click()")
     time.sleep(0.2)
     assert browser.execute_script("return window.pwned || null") is None
+
+
+def test_a_notebook_of_the_other_edition_is_named_to_its_student(tmp_path):
+    """Is a PyTorch-edition notebook handed in for the Keras assignment (and the reverse), in a flat folder, a
+    Canvas download, a Moodle folder or nbgrader's layout, `wrong_assignment` or `missing_notebook` with the
+    assignment that grades it, and is the hint left out when the course has no such edition?"""
+    flat = tmp_path / "flat"
+    _write(flat, "jane_lstm_vs_gru_torch.ipynb")
+    _write(flat, "doejane_12345_678_lstm_vs_gru_torch.ipynb")
+    _write(flat, "Bo Li_103_assignsubmission_file_/lstm_vs_gru_torch.ipynb")
+    subs = _by_student(collect(flat, "lstm_vs_gru", tmp_path / "s1", "lstm_vs_gru_torch"))
+    assert {s.outcome for s in subs.values()} == {"wrong_assignment"} and len(subs) == 3
+    assert all("PyTorch edition: grade it with the assignment lstm_vs_gru_torch" in s.detail for s in subs.values())
+    back = tmp_path / "back"
+    _write(back, "jane_lstm_vs_gru.ipynb")
+    sub, = collect(back, "lstm_vs_gru_torch", tmp_path / "s2", "lstm_vs_gru")
+    assert sub.outcome == "wrong_assignment" and "Keras edition: grade it with the assignment lstm_vs_gru" in sub.detail
+    sub, = collect(back, "lstm_vs_gru_torch", tmp_path / "s3", None)  # no other edition in the course
+    assert sub.outcome == "wrong_assignment" and "edition" not in sub.detail
+    layout = tmp_path / "nbgrader"
+    _write(layout, "jane/lstm_vs_gru/lstm_vs_gru_torch.ipynb")
+    sub, = collect(layout, "lstm_vs_gru", tmp_path / "s4", "lstm_vs_gru_torch")
+    assert sub.outcome == "missing_notebook" and "grade it with the assignment lstm_vs_gru_torch" in sub.detail
