@@ -392,23 +392,23 @@ def _torch_submodule(root: Any, path: str) -> Any:
     return root.get_submodule(path) if path else root
 
 
-def _run_torch_modules(root: Any, runs: list) -> list:
-    """Run submodules of the student's module on the checker's inputs, each in eval mode for the call."""
+def run_in_eval(module: Any, x: Any) -> Any:
+    """module(x) in evaluation mode and without gradients; every submodule's own mode is restored after."""
     import torch
 
-    out = []
-    for path, x in runs:
-        mod = _torch_submodule(root, path)
-        modes = [(m, m.training) for m in mod.modules()]
-        try:
-            mod.eval()
-            with torch.no_grad():
-                result = mod(torch.as_tensor(x))
-        finally:
-            for m, mode in modes:
-                m.training = mode
-        out.append(result)
-    return out
+    modes = [(m, m.training) for m in module.modules()]
+    try:
+        module.eval()
+        with torch.no_grad():
+            return module(torch.as_tensor(x))
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
+def _run_torch_modules(root: Any, runs: list) -> list:
+    """Run submodules of the student's module on the checker's inputs (in the kernel), each in evaluation mode."""
+    return [run_in_eval(_torch_submodule(root, path), x) for path, x in runs]
 
 
 def serve(request: str, ns: dict) -> str:
