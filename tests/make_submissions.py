@@ -26,7 +26,7 @@ import nbformat
 sys.modules.setdefault("make_submissions", sys.modules[__name__])
 
 REPO = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("lstm_vs_gru", "imdb_sentiment", "char_generation", "lstm_cell")
+ASSIGNMENTS = ("lstm_vs_gru", "imdb_sentiment", "char_generation", "lstm_cell", "lstm_vs_gru_torch")
 
 
 @dataclass
@@ -52,9 +52,9 @@ class Crafted:
     assignment: str = ""
 
 
-# Autograded points. (Manual answer cells, 2 points in lstm_vs_gru and char_generation, are not scored by
-# the autograder; they stay ungraded until an instructor grades them.)
-MAX_AUTO = {"lstm_cell": 14, "lstm_vs_gru": 9, "imdb_sentiment": 16, "char_generation": 14}
+# Autograded points. (Manual answer cells, 2 points in lstm_vs_gru, lstm_vs_gru_torch and char_generation, are not
+# scored by the autograder; they stay ungraded until an instructor grades them.)
+MAX_AUTO = {"lstm_cell": 14, "lstm_vs_gru": 9, "imdb_sentiment": 16, "char_generation": 14, "lstm_vs_gru_torch": 11}
 
 
 def _catalogue(assignment: str) -> list[Crafted]:
