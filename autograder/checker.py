@@ -330,29 +330,51 @@ def _torch_container():
     import torch
 
     class StudentModule(torch.nn.Module):
-        """The student's own module class, rebuilt as a container of its submodules and parameters. Calling it
-        runs the student's module in the student's kernel on the given input, in evaluation mode for the call
+        """A module of the student's own class, rebuilt as a container of its submodules and parameters. Calling
+        it runs the student's module in the student's kernel on the given input, in evaluation mode for the call
         (its forward is the student's code, which the checker never runs), and returns the output as tensors."""
 
-        def __init__(self, name: str, class_name: str, kernel: Kernel | None):
+        def __init__(self, name: str, path: str, class_name: str, kernel: Kernel):
             super().__init__()
             object.__setattr__(self, "_ag_name", name)
+            object.__setattr__(self, "_ag_path", path)
             object.__setattr__(self, "_ag_class", class_name)
             object.__setattr__(self, "_ag_kernel", kernel)
 
         def forward(self, x, *rest):
-            if self._ag_kernel is None or rest:
+            if rest:
                 raise StudentError(f"{self._ag_name}: the grader calls the student's {self._ag_class} with one "
                                    "input only")
-            x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-            answer = self._ag_kernel.ask({"op": "run_model", "name": self._ag_name, "x": x},
-                                         f"running your {self._ag_name}")
-            return _tensors(answer.get("result"))
+            return _remote_torch_call(self._ag_kernel, self._ag_name, self._ag_path, x)
 
         def extra_repr(self) -> str:
             return f"the student's {self._ag_class}"
 
     return StudentModule
+
+
+def _remote_torch_call(kernel: Kernel, name: str, path: str, x: Any) -> Any:
+    """The student's module `name` (or its part at `path`) run in the kernel on x: tensors back."""
+    x = _arrays(x)
+    what = f"running your {name}" + (f".{path}" if path else "")
+    if path:
+        answer = kernel.ask({"op": "run_torch_modules", "name": name, "runs": [[path, x]]}, what)
+        result = answer.get("result")
+        if not isinstance(result, list) or len(result) != 1:
+            raise StudentError(f"{what}: no answer")
+        return _tensors(result[0])
+    return _tensors(kernel.ask({"op": "run_model", "name": name, "x": x}, what).get("result"))
+
+
+def _arrays(value: Any) -> Any:
+    """Tensors (also inside tuples and lists, e.g. an LSTM's (output, (h_n, c_n))) as plain arrays to send."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_arrays(v) for v in value)
+    return np.asarray(value)
 
 
 def _tensors(value: Any) -> Any:
@@ -406,7 +428,7 @@ def rebuild_torch(name: str, report: dict, kernel: Kernel, rng: np.random.Genera
         if kind is not None and kind not in grading.TORCH_MODULES:
             raise StudentError(f"{what}: {path or 'the module'} is a {kind}, which the grader does not rebuild")
         if kind is None:
-            mod = container(name if not path else f"{name}.{path}", str(entry.get("class")), kernel if not path else None)
+            mod = container(name, path, str(entry.get("class")), kernel)
         else:
             allowed = grading.TORCH_MODULES[kind]
             if set(config) - set(allowed) or not all(_config_value(v) for v in config.values()):
@@ -472,6 +494,15 @@ def rebuild_torch(name: str, report: dict, kernel: Kernel, rng: np.random.Genera
                                    f"compute what {name}.{path} computes on the grader's inputs; the grader checks "
                                    f"only torch.nn's own {kind}")
     root = built[""]
+    if kind_of_root := entries[0].get("type"):
+        # a torch.nn container at the top (an nn.Sequential): calling the model still runs the student's own
+        # model in the kernel, whatever the description says its class is
+        def forward(x, *rest):
+            if rest:
+                raise StudentError(f"{name}: the grader calls the student's {kind_of_root} with one input only")
+            return _remote_torch_call(kernel, name, "", x)
+
+        object.__setattr__(root, "forward", forward)
     object.__setattr__(root, "_ag_name", name)
     return root
 

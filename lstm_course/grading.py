@@ -396,11 +396,16 @@ def run_in_eval(module: Any, x: Any) -> Any:
     """module(x) in evaluation mode and without gradients; every submodule's own mode is restored after."""
     import torch
 
+    def tensors(value):  # arrays, also inside tuples and lists (an LSTM's (output, (h_n, c_n)))
+        if isinstance(value, (list, tuple)):
+            return type(value)(tensors(v) for v in value)
+        return torch.as_tensor(value)
+
     modes = [(m, m.training) for m in module.modules()]
     try:
         module.eval()
         with torch.no_grad():
-            return module(torch.as_tensor(x))
+            return module(tensors(x))
     finally:
         for m, mode in modes:
             m.training = mode

@@ -361,3 +361,32 @@ def test_checker_catches_a_torch_module_whose_report_lies():
     next(e for e in report["modules"] if e["path"] == "lstm")["config"]["hidden_size"] = [5]
     with pytest.raises(StudentError, match="could not be read"):
         rebuild(student, report)
+
+
+def test_checker_calls_the_students_own_modules_in_their_kernel_at_any_depth():
+    """An nn.Sequential at the top holding a module of the student's own class: is the inner module called in the
+    student's kernel, and does calling the whole model run the student's model there even when the description
+    calls its top a torch.nn.Sequential (whose forward the student may have replaced)?"""
+    torch = pytest.importorskip("torch")
+    from autograder.checker import Kernel, rebuild_torch
+
+    class LastState(torch.nn.Module):  # picks h_n[-1] out of the LSTM's tuple
+        def forward(self, out):
+            return out[1][0][-1]
+
+    torch.manual_seed(3)
+    student = torch.nn.Sequential(torch.nn.Embedding(30, 4), torch.nn.LSTM(4, 3, batch_first=True), LastState(),
+                                  torch.nn.Linear(3, 1))
+    kernel = Kernel(_ServingChannel({"model": student}))
+    model = rebuild_torch("model", grading._torch_report(student), kernel, np.random.default_rng(2))
+    assert type(model) is torch.nn.Sequential and type(model[1]) is torch.nn.LSTM and "LastState" in repr(model[2])
+    x = torch.randint(0, 30, (5, 7))
+    with torch.no_grad():
+        want = student(x).numpy()
+        assert np.allclose(model(x).numpy(), want, atol=1e-6)
+        inner = model[2](model[1](model[0](x)))  # the rebuilt parts, the student's LastState run in the kernel
+        assert np.allclose(model[3](inner).numpy(), want, atol=1e-6)
+
+    student.forward = lambda x: torch.zeros(len(x), 1)  # a "Sequential" that computes something else
+    with torch.no_grad():
+        assert np.array_equal(model(x).numpy(), np.zeros((5, 1)))  # the student's model, not the description's

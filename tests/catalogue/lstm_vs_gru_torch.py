@@ -8,6 +8,10 @@ else than the Linear of h_n[-1] as a logit costs model_layers (the test compares
 Embedding, LSTM and Linear compute). When the forward has the wrong shape (batch_first forgotten, h_n without
 [-1]) the training cell fails on the loss's shapes, so trained and training_loop go too (6).
 
+A kernel that describes its model falsely (a patched lstm_course.grading._torch_report, a subclass passed off as
+torch.nn.LSTM) loses every test that reads the model, the training loop's too (5): the checker rebuilds each part
+from torch.nn's own classes and runs it beside the student's part on inputs of its own.
+
 Decisions, from measurements on the fast data:
 - `output[:, -1]` is right here (one layer, one direction, no padding mask: it is h_n[-1]), as are
   batch_first=False with a transpose, h_n.squeeze(0), parts held in nn.Sequential/ModuleDict, a DataLoader loop
@@ -68,6 +72,63 @@ LOOP_STEP = '''            optimizer.zero_grad()
 
 def wrong(student: str, why: str, expected: float, **kw) -> Crafted:
     return Crafted(student, why, expected=expected, **kw)
+
+
+# Reports that lie about a PyTorch model: the checker rebuilds every part from torch.nn's own classes and runs
+# it beside the student's part on its own inputs (autograder/checker.py rebuild_torch).
+#: The real model has 64 units; lstm_course.grading._torch_report is patched in the kernel to describe a correct
+#: decoy of 32 units instead. The checker runs the real model's parts on its own inputs and they do not match
+#: the description: no test can read the model (model_layers, model_params, training_loop lost: 5 of 11; an
+#: honest 64-unit model keeps training_loop, 7).
+LYING_REPORT = '''\
+class ReviewClassifier(torch.nn.Module):
+    def __init__(self, rnn_class, units=2 * UNITS):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(VOCAB, EMBED_DIM)
+        self.rnn = rnn_class(EMBED_DIM, units, batch_first=True)
+        self.head = torch.nn.Linear(units, 1)
+
+    def forward(self, x):
+        _, state = self.rnn(self.embedding(x.long()))
+        h_n = state[0] if isinstance(state, tuple) else state
+        return self.head(h_n[-1])
+
+
+def build_lstm_model():
+    return ReviewClassifier(torch.nn.LSTM)
+
+
+def build_gru_model():
+    return ReviewClassifier(torch.nn.GRU)
+
+
+import lstm_course.grading as _g
+
+_describe = _g._torch_report
+
+
+def _decoy_report(module):
+    kind = type(module.rnn) if hasattr(module, "rnn") else torch.nn.LSTM
+    return _describe(ReviewClassifier(kind, UNITS))
+
+
+_g._torch_report = _decoy_report
+'''
+
+#: torch.nn.LSTM itself replaced in the kernel by a subclass that doubles h_n: the kernel then calls it
+#: torch.nn.LSTM, the checker rebuilds a real torch.nn.LSTM from the reported settings and weights, and the
+#: cross-check finds that the student's "LSTM" computes something else (model_layers, model_params and
+#: training_loop lost: 5 of 11).
+PATCHED_TORCH_NN = '''\
+class _Doubling(torch.nn.LSTM):
+    def forward(self, x, hx=None):
+        out, (h, c) = super().forward(x, hx)
+        return out, (2 * h, c)
+
+
+_Doubling.__name__ = _Doubling.__qualname__ = "LSTM"  # passed off as torch.nn.LSTM itself
+torch.nn.LSTM = _Doubling
+'''
 
 
 CATALOGUE = [
@@ -141,6 +202,12 @@ class GRUClassifier(torch.nn.Module):
         _, h_n = self.parts["rnn"](self.encoder(x.long()))
         return self.head(h_n[-1])
 ''' + BUILDERS.format(lstm="LSTMClassifier()", gru="GRUClassifier()")}),
+    # ---------------------------------------------------------------- descriptions that lie (tamper-proof grading)
+    wrong("lying_report", "64 units; lstm_course.grading._torch_report patched in the kernel to describe a correct "
+          "32-unit decoy", 5, cells={"models": LYING_REPORT}),
+    wrong("patched_torch_nn", "torch.nn.LSTM replaced in the kernel by a subclass named LSTM whose h_n is doubled",
+          5, edits={"models": [("class ReviewClassifier(torch.nn.Module):",
+                                PATCHED_TORCH_NN + "\n\nclass ReviewClassifier(torch.nn.Module):")]}),
     # ---------------------------------------------------------------- training loop
     wrong("no_zero_grad", "optimizer.zero_grad() forgotten: gradients add up from batch to batch", 9,
           edits={"training_loop": [("            optimizer.zero_grad()\n", "")]}),
