@@ -331,21 +331,12 @@ def _torch_container():
 
     class StudentModule(torch.nn.Module):
         """A module of the student's own class, rebuilt as a container of its submodules and parameters. Calling
-        it runs the student's module in the student's kernel on the given input, in evaluation mode for the call
-        (its forward is the student's code, which the checker never runs), and returns the output as tensors."""
+        it runs the student's module in the student's kernel (see `_remote_forward`)."""
 
         def __init__(self, name: str, path: str, class_name: str, kernel: Kernel):
             super().__init__()
-            object.__setattr__(self, "_ag_name", name)
-            object.__setattr__(self, "_ag_path", path)
             object.__setattr__(self, "_ag_class", class_name)
-            object.__setattr__(self, "_ag_kernel", kernel)
-
-        def forward(self, x, *rest):
-            if rest:
-                raise StudentError(f"{self._ag_name}: the grader calls the student's {self._ag_class} with one "
-                                   "input only")
-            return _remote_torch_call(self._ag_kernel, self._ag_name, self._ag_path, x)
+            object.__setattr__(self, "forward", _remote_forward(kernel, name, path, class_name))
 
         def extra_repr(self) -> str:
             return f"the student's {self._ag_class}"
@@ -353,17 +344,22 @@ def _torch_container():
     return StudentModule
 
 
-def _remote_torch_call(kernel: Kernel, name: str, path: str, x: Any) -> Any:
-    """The student's module `name` (or its part at `path`) run in the kernel on x: tensors back."""
-    x = _arrays(x)
+def _remote_forward(kernel: Kernel, name: str, path: str, class_name: str):
+    """A forward that runs the student's module `name` (its part at `path`, "" for the whole) in the student's
+    kernel on one input, in evaluation mode for the call (its forward is the student's code, which the checker
+    never runs), and returns the output as tensors."""
     what = f"running your {name}" + (f".{path}" if path else "")
-    if path:
-        answer = kernel.ask({"op": "run_torch_modules", "name": name, "runs": [[path, x]]}, what)
+
+    def forward(x, *rest):
+        if rest:
+            raise StudentError(f"{what}: the grader calls the student's {class_name} with one input only")
+        answer = kernel.ask({"op": "run_torch_modules", "name": name, "runs": [[path, _arrays(x)]]}, what)
         result = answer.get("result")
         if not isinstance(result, list) or len(result) != 1:
             raise StudentError(f"{what}: no answer")
         return _tensors(result[0])
-    return _tensors(kernel.ask({"op": "run_model", "name": name, "x": x}, what).get("result"))
+
+    return forward
 
 
 def _arrays(value: Any) -> Any:
@@ -385,10 +381,6 @@ def _tensors(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(_tensors(v) for v in value)
     return value
-
-
-def _config_value(value: Any) -> bool:
-    return isinstance(value, (bool, int, float, str, type(None)))
 
 
 def _torch_probe(kind: str, mod: Any, rng: np.random.Generator) -> np.ndarray | None:
@@ -431,7 +423,7 @@ def rebuild_torch(name: str, report: dict, kernel: Kernel, rng: np.random.Genera
             mod = container(name, path, str(entry.get("class")), kernel)
         else:
             allowed = grading.TORCH_MODULES[kind]
-            if set(config) - set(allowed) or not all(_config_value(v) for v in config.values()):
+            if set(config) - set(allowed) or not all(grading.plain_setting(v) for v in config.values()):
                 raise StudentError(f"{what}: the settings of {path or 'the module'} could not be read")
             cls = getattr(torch.nn, kind)
             try:
@@ -494,16 +486,10 @@ def rebuild_torch(name: str, report: dict, kernel: Kernel, rng: np.random.Genera
                                    f"compute what {name}.{path} computes on the grader's inputs; the grader checks "
                                    f"only torch.nn's own {kind}")
     root = built[""]
-    if kind_of_root := entries[0].get("type"):
+    if entries[0].get("type"):
         # a torch.nn container at the top (an nn.Sequential): calling the model still runs the student's own
         # model in the kernel, whatever the description says its class is
-        def forward(x, *rest):
-            if rest:
-                raise StudentError(f"{name}: the grader calls the student's {kind_of_root} with one input only")
-            return _remote_torch_call(kernel, name, "", x)
-
-        object.__setattr__(root, "forward", forward)
-    object.__setattr__(root, "_ag_name", name)
+        object.__setattr__(root, "forward", _remote_forward(kernel, name, "", str(entries[0].get("class"))))
     return root
 
 

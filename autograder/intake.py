@@ -101,9 +101,10 @@ def other_edition(assignment: str) -> str:
     return assignment[:-len(TORCH_EDITION)] if assignment.endswith(TORCH_EDITION) else assignment + TORCH_EDITION
 
 
-def _edition_hint(file_name: str, assignment: str, other: str | None) -> str:
-    """When a notebook is named for `other`, this assignment's other edition: a sentence that says what to do."""
-    if not other or not parse_name(file_name, other).is_assignment:
+def _edition_hint(file_names, assignment: str, other: str | None) -> str:
+    """When one of the notebooks is named for `other`, this assignment's other edition: a sentence that says what
+    to do ("" otherwise)."""
+    if not other or not any(parse_name(name, other).is_assignment for name in file_names):
         return ""
     kind = "PyTorch" if other.endswith(TORCH_EDITION) else "Keras"
     return f" (it is the {kind} edition: grade it with the assignment {other})"
@@ -320,7 +321,7 @@ def _from_nbgrader(folder: Path, assignment: str, other: str | None = None) -> l
         if expected in files:
             subs.append(Submission(**base, notebook=expected, files_dir=adir))
         elif notebooks:
-            hint = next((h for h in (_edition_hint(n, assignment, other) for n in notebooks) if h), "")
+            hint = _edition_hint(notebooks, assignment, other)
             subs.append(Submission(**base, outcome="missing_notebook",
                                    detail=f"expected {assignment}.ipynb, found {', '.join(notebooks)}{hint}"))
         else:
@@ -370,8 +371,9 @@ def _from_flat(folder: Path, assignment: str, other: str | None = None) -> list[
                 return  # Blackboard's own <...>_attempt_<date>.txt (the submission's text): not an input
             offer(parsed, Submission("", outcome="missing_notebook", detail=f"not a notebook: {rel}", inputs=(rel,)))
         elif not parsed.is_assignment:
+            hint = _edition_hint([name], assignment, other)
             offer(parsed, Submission("", outcome="wrong_assignment", inputs=(rel,),
-                                     detail=f"{rel} is not {assignment}.ipynb{_edition_hint(name, assignment, other)}"))
+                                     detail=f"{rel} is not {assignment}.ipynb{hint}"))
         else:
             offer(parsed, Submission("", notebook=path, inputs=(rel,)))
 
@@ -390,7 +392,7 @@ def _from_flat(folder: Path, assignment: str, other: str | None = None) -> list[
         else:
             what = ", ".join(str(p.relative_to(path)) for p in notebooks) or "no notebook"
             outcome = "wrong_assignment" if notebooks else "missing_notebook"
-            hint = next((h for h in (_edition_hint(p.name, assignment, other) for p in notebooks) if h), "")
+            hint = _edition_hint([p.name for p in notebooks], assignment, other)
             offer(parsed, Submission("", outcome=outcome, inputs=(rel + "/",),
                                      detail=f"{rel}/ holds {what}, not {assignment}.ipynb{hint}"))
 

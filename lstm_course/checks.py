@@ -577,20 +577,15 @@ def torch_classifier_logits(emb: Any, rnn: Any, head: Any, x: Any) -> Any:
     the integer sequences x (batch, steps), in evaluation mode and without gradients: (batch, out_features)."""
     import torch
 
-    modes = [(m, m.training) for part in (emb, rnn, head) for m in part.modules()]
-    try:
-        for part in (emb, rnn, head):
-            part.eval()
-        with torch.no_grad():
-            vectors = emb(torch.as_tensor(np.asarray(x), dtype=torch.long))  # (batch, steps, embedding)
-            if not rnn.batch_first:
-                vectors = vectors.transpose(0, 1)  # (steps, batch, embedding)
-            _, state = rnn(vectors)
-            h_n = state[0] if isinstance(state, tuple) else state  # (layers * directions, batch, hidden)
-            return head(h_n[-1])  # (batch, out_features)
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    from lstm_course import grading
+
+    with grading.evaluation(emb, rnn, head):
+        vectors = emb(torch.as_tensor(np.asarray(x), dtype=torch.long))  # (batch, steps, embedding)
+        if not rnn.batch_first:
+            vectors = vectors.transpose(0, 1)  # (steps, batch, embedding)
+        _, state = rnn(vectors)
+        h_n = state[0] if isinstance(state, tuple) else state  # (layers * directions, batch, hidden)
+        return head(h_n[-1])  # (batch, out_features)
 
 
 def torch_reference_training(emb: Any, rnn: Any, head: Any, x: Any, y: Any, x_val: Any, y_val: Any,

@@ -12,6 +12,7 @@ Test side: :func:`call_many` and :func:`call_with` let one hidden test run uncha
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import sys
@@ -358,6 +359,11 @@ TORCH_MODULES = {
 }
 
 
+def plain_setting(value: Any) -> bool:
+    """Can a module's constructor setting cross as it is (a number, a string, a flag or None)?"""
+    return isinstance(value, (bool, int, float, str, type(None)))
+
+
 def _torch_type(module: Any) -> str | None:
     """The table's name for a module whose class is exactly torch.nn's own (a subclass is the student's class)."""
     import torch
@@ -378,7 +384,7 @@ def _torch_report(module: Any) -> dict:
             value = getattr(mod, arg, None)
             if arg == "bias" and kind == "Linear":
                 value = mod.bias is not None
-            config[arg] = value if isinstance(value, (bool, int, float, str, type(None))) else repr(value)
+            config[arg] = value if plain_setting(value) else repr(value)
         modules.append({
             "path": path, "type": kind, "class": type(mod).__name__, "config": config, "training": bool(mod.training),
             "parameters": [[n, p.detach().cpu().numpy(), bool(p.requires_grad)]
@@ -392,8 +398,25 @@ def _torch_submodule(root: Any, path: str) -> Any:
     return root.get_submodule(path) if path else root
 
 
+@contextlib.contextmanager
+def evaluation(*modules: Any):
+    """The torch modules in evaluation mode and without gradients for the block; every submodule's own mode is
+    restored after."""
+    import torch
+
+    modes = [(m, m.training) for module in modules for m in module.modules()]
+    try:
+        for module in modules:
+            module.eval()
+        with torch.no_grad():
+            yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
 def run_in_eval(module: Any, x: Any) -> Any:
-    """module(x) in evaluation mode and without gradients; every submodule's own mode is restored after."""
+    """module(x) in evaluation mode and without gradients (see :func:`evaluation`)."""
     import torch
 
     def tensors(value):  # arrays, also inside tuples and lists (an LSTM's (output, (h_n, c_n)))
@@ -401,14 +424,8 @@ def run_in_eval(module: Any, x: Any) -> Any:
             return type(value)(tensors(v) for v in value)
         return torch.as_tensor(value)
 
-    modes = [(m, m.training) for m in module.modules()]
-    try:
-        module.eval()
-        with torch.no_grad():
-            return module(tensors(x))
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    with evaluation(module):
+        return module(tensors(x))
 
 
 def _run_torch_modules(root: Any, runs: list) -> list:
@@ -471,7 +488,5 @@ def _serve(req: dict, ns: dict) -> dict:
     if op == "run_model":
         model = ns[name]
         x = req["x"]
-        if _kind(model) == "torch_module":  # in evaluation mode for the call, as the checker's own parts run
-            return {"result": _run_torch_modules(model, [("", x)])[0]}
         return {"result": model.predict_on_batch(x)}  # a compiled graph: an eager call runs 500 steps op by op
     raise ValueError(f"unknown request {op!r}")
