@@ -621,3 +621,143 @@ def torch_reference_training(emb: Any, rnn: Any, head: Any, x: Any, y: Any, x_va
         history["val_loss"].append(float(loss_fn(logits, y_val)))
         history["val_accuracy"].append(float(((logits > 0).float() == y_val).float().mean()))
     return history
+
+
+# ----------------------------------------------------------------------------------------------
+# PyTorch text classifiers with several recurrent layers, dropout or two directions: imdb_sentiment_torch
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TorchTextParts:
+    """The parts of a torch text classifier, found by their torch.nn class: one Embedding, the recurrent modules
+    in the order they were registered, one Linear head and the Dropout modules (which hold no parameters)."""
+
+    embedding: Any
+    recurrent: list
+    head: Any
+    dropouts: list
+
+
+def torch_text_parts(model: Any, kind: str = "lstm", what: str = "model") -> TorchTextParts:
+    """The Embedding, recurrent modules of `kind`, Linear and Dropout modules of a torch module, in any nesting
+    and registration order. Anything else with parameters (another kind of module, a parameter of the student's
+    own class) or a second Embedding or Linear fails the check with what was found."""
+    if kind not in RECURRENT_KINDS:
+        raise ValueError(f"kind must be one of {RECURRENT_KINDS}, got {kind!r}")
+    assert _is_torch(model), f"{what}: expected a torch.nn.Module, got a {type(model).__name__}"
+    found: dict[str, list] = {"embedding": [], kind: [], "dense": [], "dropout": [], "other": []}
+    names = []
+    for path, mod in model.named_modules():
+        info = describe_layer(mod)
+        has_own = bool(list(mod.parameters(recurse=False)))
+        if info.kind == "dropout":
+            found["dropout"].append(mod)
+        elif has_own:
+            found[info.kind if info.kind in found else "other"].append(mod)
+            names.append(f"{info.kind} ({path or 'the model itself'})")
+    label = "RNN" if kind == "simple_rnn" else kind.upper()
+    assert len(found["embedding"]) == 1 and found[kind] and len(found["dense"]) == 1 and not found["other"], (
+        f"{what}: the modules with parameters are {names or 'none'}; expected one Embedding, the {label} "
+        "module(s) and one Linear, and nothing else")
+    return TorchTextParts(found["embedding"][0], found[kind], found["dense"][0], found["dropout"])
+
+
+def torch_recurrent_layers(rnns: Sequence[Any]) -> list[list[Shape]]:
+    """The weight shapes of every layer and direction of a stack of torch recurrent modules, bottom up (a module
+    with num_layers=3 gives three entries, as three one-layer modules do; a bidirectional layer gives the forward
+    direction, then the backward one): [[weight_ih, weight_hh, bias_ih, bias_hh], ...]."""
+    layers = []
+    for rnn in rnns:
+        shapes = {n: tuple(p.shape) for n, p in rnn.named_parameters()}
+        for k in range(int(rnn.num_layers)):
+            for suffix in ("", "_reverse") if rnn.bidirectional else ("",):
+                names = [f"{w}_l{k}{suffix}" for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+                layers.append([shapes[n] for n in names if n in shapes])
+    return layers
+
+
+def torch_text_logits(emb: Any, rnns: Sequence[Any], head: Any, x: Any, backward_first: bool = False) -> Any:
+    """What Embedding -> the recurrent modules one after the other (each reading the whole output sequence of the
+    one below) -> Linear on the top layer's final state computes for the integer sequences x (batch, steps), in
+    evaluation mode and without gradients: (batch, out_features). The final state is h_n[-1], or for a
+    bidirectional top module both directions' final states torch.cat([h_n[-2], h_n[-1]], dim=1) (forward first;
+    backward_first=True puts the backward direction's first)."""
+    import torch
+
+    from lstm_course import grading
+
+    with grading.evaluation(emb, *rnns, head):
+        seq = emb(torch.as_tensor(np.asarray(x), dtype=torch.long))  # (batch, steps, embedding)
+        for rnn in rnns:
+            out, state = rnn(seq if rnn.batch_first else seq.transpose(0, 1))
+            seq = out if rnn.batch_first else out.transpose(0, 1)  # (batch, steps, directions * hidden)
+        h_n = state[0] if isinstance(state, tuple) else state  # (layers * directions, batch, hidden)
+        if rnns[-1].bidirectional:
+            pair = [h_n[-1], h_n[-2]] if backward_first else [h_n[-2], h_n[-1]]
+            return head(torch.cat(pair, dim=1))  # (batch, out_features)
+        return head(h_n[-1])  # (batch, out_features)
+
+
+# ----------------------------------------------------------------------------------------------
+# PyTorch character models (LSTM on scaled characters -> Linear, logits): the char_generation_torch exercise
+# ----------------------------------------------------------------------------------------------
+
+
+def torch_char_parts(model: Any, what: str = "model") -> tuple[Any, Any]:
+    """(LSTM, linear head) of a torch module whose modules with parameters are exactly an LSTM and a Linear, in the
+    order they were registered (Dropout has no parameters and is not listed). Parameters of the model's own class,
+    or any other module with parameters, fail the check."""
+    assert _is_torch(model), f"{what}: expected a torch.nn.Module, got a {type(model).__name__}"
+    parts, found = [], []
+    for path, mod in model.named_modules():
+        if not list(mod.parameters(recurse=False)):
+            continue
+        parts.append(mod)
+        found.append(f"{describe_layer(mod).kind} ({path or 'the model itself'})")
+    kinds = [f.split(" ")[0] for f in found]
+    assert kinds == ["lstm", "dense"], (
+        f"{what}: the modules with parameters are {found or 'none'}; expected an LSTM and a Linear, in that order, "
+        "and nothing else")
+    return parts[0], parts[1]
+
+
+def torch_char_logits(lstm: Any, head: Any, x: Any) -> Any:
+    """What LSTM -> Linear on the last layer's final hidden state (h_n[-1]) computes for the windows x
+    (batch, steps, features), in evaluation mode (so dropout does nothing) and without gradients:
+    logits (batch, out_features)."""
+    import torch
+
+    from lstm_course import grading
+
+    with grading.evaluation(lstm, head):
+        inputs = torch.as_tensor(np.asarray(x), dtype=torch.float32)  # (batch, steps, features)
+        _, (h_n, _c_n) = lstm(inputs if lstm.batch_first else inputs.transpose(0, 1))
+        return head(h_n[-1])  # (batch, out_features)
+
+
+def torch_char_reference_training(lstm: Any, head: Any, x: Any, y: Any, epochs: int) -> list[float]:
+    """Train COPIES of the two parts (the originals are left alone) on one batch holding all of x, the way the
+    char_generation_torch notebook asks, with no dropout: Adam with its defaults, CrossEntropyLoss on the logits of
+    head(h_n[-1]) against the class indices y, per epoch zero_grad, backward and step. Returns the losses the
+    notebook's train_model must report for the same start: per epoch, the batch's loss before its step."""
+    import copy
+
+    import torch
+
+    lstm, head = copy.deepcopy((lstm, head))
+    optimizer = torch.optim.Adam([p for part in (lstm, head) for p in part.parameters()])
+    loss_fn = torch.nn.CrossEntropyLoss()
+    inputs = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    targets = torch.as_tensor(np.asarray(y), dtype=torch.long)
+    losses = []
+    for _ in range(int(epochs)):
+        lstm.train()
+        head.train()
+        _, (h_n, _c_n) = lstm(inputs if lstm.batch_first else inputs.transpose(0, 1))
+        loss = loss_fn(head(h_n[-1]), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    return losses

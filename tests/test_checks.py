@@ -307,3 +307,77 @@ def test_torch_reference_training_is_the_asked_loop_on_copies():
     final = torch.nn.functional.binary_cross_entropy_with_logits(model(torch.as_tensor(x)).squeeze(1),
                                                                  torch.as_tensor(y)).item()
     assert np.isclose(ref["val_loss"][-1], final, rtol=1e-5)
+
+
+class _Stack(torch.nn.Module if torch is not None else object):
+    """Embedding -> LSTM stack (one module of `layers` layers, or `layers` one-layer modules) -> Linear, as the
+    imdb_sentiment_torch notebook asks (small sizes); a bidirectional top reads cat([h_n[-2], h_n[-1]])."""
+
+    def __init__(self, layers=1, separate=False, bidirectional=False, batch_first=True, dropout=False):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(50, 4)
+        self.drop = torch.nn.Dropout(0.2) if dropout else torch.nn.Identity()
+        if separate:
+            self.rnns = torch.nn.ModuleList([torch.nn.LSTM(4 if k == 0 else 3, 3, batch_first=batch_first)
+                                             for k in range(layers)])
+        else:
+            self.rnns = torch.nn.ModuleList([torch.nn.LSTM(4, 3, num_layers=layers, batch_first=batch_first,
+                                                           bidirectional=bidirectional)])
+        self.head = torch.nn.Linear(6 if bidirectional else 3, 1)
+
+    def forward(self, x):
+        seq = self.drop(self.embedding(x.long()))
+        for rnn in self.rnns:
+            out, (h_n, _) = rnn(seq if rnn.batch_first else seq.transpose(0, 1))
+            seq = out if rnn.batch_first else out.transpose(0, 1)
+        final = torch.cat([h_n[-2], h_n[-1]], dim=1) if self.rnns[-1].bidirectional else h_n[-1]
+        return self.head(self.drop(final))
+
+
+@pytest.mark.parametrize("settings", [{}, {"layers": 3}, {"layers": 3, "separate": True, "batch_first": False},
+                                      {"bidirectional": True}, {"dropout": True}])
+def test_torch_text_logits_match_the_asked_forward(settings):
+    """Does the reference forward give what a right model gives: one LSTM, three stacked (one module or three, either
+    axis order), bidirectional (forward direction's state first), with dropout (evaluation mode)? Is the
+    backward-first order a different function, and are the modules' own modes left alone?"""
+    torch.manual_seed(0)
+    model = _Stack(**settings)
+    parts = checks.torch_text_parts(model, "lstm")
+    assert parts.embedding is model.embedding and parts.head is model.head and parts.recurrent == list(model.rnns)
+    assert len(parts.dropouts) == (1 if settings.get("dropout") else 0)
+    x = np.random.default_rng(0).integers(0, 50, size=(5, 7)).astype("int32")
+    model.eval()
+    want = model(torch.as_tensor(x)).detach()
+    model.train()
+    got = checks.torch_text_logits(parts.embedding, parts.recurrent, parts.head, x)
+    assert got.shape == (5, 1) and torch.allclose(got, want, atol=1e-6)
+    assert model.training and all(m.training for m in model.modules())
+    if settings.get("bidirectional"):
+        swapped = checks.torch_text_logits(parts.embedding, parts.recurrent, parts.head, x, backward_first=True)
+        assert not torch.allclose(swapped, want, atol=1e-4)
+
+
+def test_torch_recurrent_layers_one_entry_per_layer_and_direction():
+    """Do one module of three layers and three one-layer modules give the same three layers of shapes, and a
+    bidirectional layer two entries?"""
+    one = checks.torch_recurrent_layers(_Stack(layers=3).rnns)
+    three = checks.torch_recurrent_layers(_Stack(layers=3, separate=True).rnns)
+    assert one == three == [[(12, 4), (12, 3), (12,), (12,)]] + [[(12, 3), (12, 3), (12,), (12,)]] * 2
+    assert checks.torch_recurrent_layers(_Stack(bidirectional=True).rnns) == [[(12, 4), (12, 3), (12,), (12,)]] * 2
+
+
+def test_torch_text_parts_refuses_what_is_not_asked():
+    """Is a model with its own parameter, a second Linear, a GRU where an LSTM is asked, or no recurrent module
+    refused with what was found, and an unknown kind a ValueError?"""
+    model = _Stack()
+    model.scale = torch.nn.Parameter(torch.ones(1))
+    with pytest.raises(AssertionError, match="the model itself"):
+        checks.torch_text_parts(model, "lstm")
+    extra = _Stack()
+    extra.second = torch.nn.Linear(3, 1)
+    with pytest.raises(AssertionError, match="one Linear"):
+        checks.torch_text_parts(extra, "lstm")
+    with pytest.raises(AssertionError, match="the GRU"):
+        checks.torch_text_parts(_Stack(), "gru")
+    with pytest.raises(ValueError, match="kind must be"):
+        checks.torch_text_parts(_Stack(), "transformer")
