@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from nbformat import NotebookNode
 from nbformat.v4 import new_notebook
 
+from lstm_course import install
+
 from .template import Template
 
 
@@ -77,9 +79,11 @@ class Assembled:
 
 
 def _norm(source) -> str:
+    """A cell's source for comparison: trailing spaces ignored, and the install cell without the package address
+    that the course website writes into the notebooks it serves (lstm_course.install.fill)."""
     if isinstance(source, list):
         source = "".join(source)
-    return "\n".join(line.rstrip() for line in str(source).strip().splitlines())
+    return "\n".join(line.rstrip() for line in install.normalize(str(source)).strip().splitlines())
 
 
 def assemble(template: Template, student_nb: NotebookNode) -> Assembled:

@@ -19,10 +19,20 @@ def run(notebook: str | os.PathLike, timeout: float = 1800.0) -> int:
         print(f"{path} not found: save the notebook, and run this cell from the folder that holds it.")
         return 2
     try:
-        import autograder.selfcheck  # noqa: F401
+        from autograder.settings import COURSE_ROOT
     except ImportError:
-        print("The course's grader is not installed here, so the notebook cannot be checked as the grader will. "
-              "Run the visible tests above instead (they are what this check runs).")
+        COURSE_ROOT = None
+    if COURSE_ROOT is None or not (COURSE_ROOT / "exercises").is_dir():
+        # e.g. the package installed from the course website's wheel, on Colab: no released notebooks here
+        print("The course's grader and its released notebooks are not here (they come with a checkout of the "
+              "course's repository and pip install -r requirements.txt), so the notebook cannot be checked as the "
+              "grader will. Run the visible tests above instead: they are what this check runs.")
+        return 2
+    try:
+        import autograder.selfcheck  # noqa: F401
+    except ImportError as error:
+        print(f"The course's grader cannot run here ({error}; pip install -r requirements.txt in the course's "
+              "repository installs what it needs). Run the visible tests above instead: they are what this check runs.")
         return 2
     env = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
     proc = subprocess.run([sys.executable, "-m", "autograder.selfcheck", str(path)], capture_output=True,
