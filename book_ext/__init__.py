@@ -30,6 +30,12 @@ Loaded by Jupyter Book through `sphinx.local_extensions` in _config.yml. What it
    with the version from pyproject.toml and the configured repository as its URL.
 8. In LaTeX builds (`make pdf`), notebook outputs whose HTML is a table (pandas DataFrames and
    Stylers) become real tables instead of their text/plain fallback (latex_tables.py).
+9. Notebooks that run anywhere: at `build-finished` the helper package is built as a wheel into
+   `packages/` of the site (`lstm_course-<version>-py3-none-any.whl`), and the install cell that
+   starts every notebook the site serves (`_sources/`, `_downloads/`: lstm_course/install.py) gets
+   the wheel's address on the site. The site's address is set in one place, `html.baseurl` of
+   _config.yml, overridden by $LSTM_COURSE_SITE_URL (the deployment workflow sets it to the GitHub
+   Pages address); without one the cells keep an empty address and say what to do.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import posixpath
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,6 +60,8 @@ FETCH_SCRIPT = ROOT / "book_tools" / "fetch_mathjax.sh"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: overrides `repository.url` of _config.yml: ``owner/name`` (GitHub) or https://github.com/owner/name
 REPOSITORY_ENV = "LSTM_COURSE_REPOSITORY"
+#: overrides `html.baseurl` of _config.yml: the address of the site's root, e.g. https://owner.github.io/name/
+SITE_URL_ENV = "LSTM_COURSE_SITE_URL"
 #: theme options of the buttons that link into the repository (sphinx-book-theme, pydata-sphinx-theme)
 REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
 #: `launch_buttons` keys of services that open a page's notebook from the repository
@@ -198,6 +207,78 @@ def _clean_downloads(app, exception) -> None:
             strip_stderr(notebook)
 
 
+def build_wheel(root: Path, target: Path) -> Path:
+    """Build the helper package's wheel (lstm_course and autograder, pyproject.toml) into `target`, from a copy of
+    the sources (a build in the checkout would leave build/ behind); returns the wheel's path."""
+    import tempfile
+
+    from lstm_course import install
+
+    target.mkdir(parents=True, exist_ok=True)
+    name = install.wheel_name(course_version(root))
+    with tempfile.TemporaryDirectory(prefix="lstm_wheel_") as tmp:
+        copy = Path(tmp) / "src"
+        copy.mkdir()
+        shutil.copy2(root / "pyproject.toml", copy / "pyproject.toml")
+        for package in ("lstm_course", "autograder"):
+            shutil.copytree(root / package, copy / package,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "workspace"))
+        result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                                 "--no-build-isolation", "--wheel-dir", str(Path(tmp) / "dist"), str(copy)],
+                                capture_output=True, text=True)
+        built = Path(tmp) / "dist" / name
+        if result.returncode != 0 or not built.is_file():
+            raise RuntimeError(f"building the helper package's wheel {name} failed: {result.stderr[-2000:]}")
+        for old in target.glob("lstm_course-*.whl"):
+            old.unlink()
+        shutil.copy2(built, target / name)
+    return target / name
+
+
+def fill_install_cells(outdir: Path, package_url: str) -> int:
+    """Write the wheel's address into the install cell of every notebook (and MyST source) the site serves;
+    returns how many files changed."""
+    from lstm_course import install
+
+    changed = 0
+    files = [*(outdir / "_sources").rglob("*.ipynb"), *(outdir / "_sources").rglob("*.md.txt"),
+             *(outdir / "_sources").rglob("*.md"), *(outdir / "_downloads").rglob("*.ipynb")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if "COURSE_PACKAGE = " not in text:
+            continue
+        if path.suffix == ".ipynb":
+            nb = json.loads(text)
+            for cell in nb.get("cells", []):
+                source = "".join(cell["source"]) if isinstance(cell.get("source"), list) else cell.get("source", "")
+                if cell.get("cell_type") == "code" and install.is_install_cell(source):
+                    cell["source"] = install.fill(source, package_url)
+            new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+        else:
+            new = install.fill_text(text, package_url)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed += 1
+    return changed
+
+
+def _publish_package(app, exception) -> None:
+    """The wheel in `packages/` of the site, and its address in every served notebook's install cell."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from lstm_course import install
+
+    outdir = Path(app.outdir)
+    wheel = build_wheel(ROOT, outdir / install.PACKAGE_DIR)
+    url = install.package_url(app.config.html_baseurl, app.config.lstm_course_version)
+    if url:
+        fill_install_cells(outdir, url)
+    info = outdir / BUILD_INFO
+    data = json.loads(info.read_text(encoding="utf-8")) if info.is_file() else {}
+    data.update(site_url=app.config.html_baseurl, package=f"{install.PACKAGE_DIR}/{wheel.name}", package_url=url)
+    info.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
 
 # The course's repository: one setting ------------------------------------------------------------
 
@@ -226,6 +307,22 @@ def resolve_repository(configured: str | None, environ: Mapping[str, str] = os.e
     return f"https://github.com/{path}"
 
 
+def resolve_site_url(configured: str | None, environ: Mapping[str, str] = os.environ) -> str:
+    """The address of the site's root, ending in "/": $LSTM_COURSE_SITE_URL if set, else `configured`
+    (_config.yml's `html.baseurl`); "" when neither gives one. Only https (or http for a local server)."""
+    from_env = environ.get(SITE_URL_ENV, "").strip()
+    value = from_env or (configured or "").strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment \
+            or any(c in value for c in '"\\ '):
+        where = f"${SITE_URL_ENV}" if from_env else "html.baseurl in _config.yml"
+        raise ValueError(f"{where} is {value!r}, which is not the address of a website's root: set it to e.g. "
+                         f"https://owner.github.io/name/ or leave it empty")
+    return value.rstrip("/") + "/"
+
+
 def repository_theme_options(theme: Mapping, repository: str) -> dict:
     """A copy of `html_theme_options` with `repository` and the buttons that need it: shown when
     there is a repository, and without one no repository/issue/edit button and no launch service."""
@@ -251,6 +348,10 @@ def _configure(app, config) -> None:
     config.html_theme_options = repository_theme_options(theme, repository)
     # a config value of its own (rebuild "env"), so that pages which show it are re-read when it changes
     config.lstm_course_repository = repository
+    try:
+        config.html_baseurl = resolve_site_url(config.html_baseurl)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     config.html_theme_options.setdefault("footer_content_items", list(FOOTER_ITEMS))
     config.templates_path = [*config.templates_path, str(TEMPLATES)]
 
@@ -406,6 +507,8 @@ def setup(app):
     app.connect("html-page-context", _launch_ipynb, priority=600)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("build-finished", _clean_downloads)
+    # after _write_build_info (priority 500) and _clean_downloads: the wheel and the install cells' address
+    app.connect("build-finished", _publish_package, priority=800)
     # the PDF (LaTeX builder): notebook outputs whose HTML is a table become tables (latex_tables.py)
     from . import latex_tables
     latex_tables.setup(app)

@@ -27,6 +27,9 @@ import jupytext
 import nbformat
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lstm_course import install  # noqa: E402
+
 
 def git(repo: Path, *args: str, input: bytes | None = None, env: dict | None = None) -> str:
     """Run a git command in `repo` and return its stdout (stripped)."""
@@ -63,21 +66,48 @@ def is_notebook(text: str) -> bool:
     return "kernelspec" in meta
 
 
-def markdown_to_ipynb(text: str) -> str:
-    """The .ipynb (JSON text, no outputs) of a MyST Markdown notebook."""
+def markdown_to_ipynb(text: str, package_url: str = "") -> str:
+    """The .ipynb (JSON text, no outputs) of a MyST Markdown notebook; its install cell gets `package_url`
+    (the helper package's wheel on the course website, lstm_course/install.py) when one is given."""
     notebook = jupytext.reads(text, fmt="md:myst")
     for number, cell in enumerate(notebook.cells):
         cell.id = f"cell-{number}"  # jupytext draws random ids; fixed ones keep releases reproducible
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+            cell.source = install.fill(cell.source, package_url)
     nbformat.validate(notebook)
     return jupytext.writes(notebook, fmt="ipynb")
+
+
+def package_url_at(repo: Path, ref: str, environ=os.environ) -> str:
+    """The wheel's address on the course website for the sources at `ref`: the site's address from
+    $LSTM_COURSE_SITE_URL or html.baseurl of _config.yml (book_ext.resolve_site_url), the version from
+    pyproject.toml; "" when no site address is configured."""
+    import tomllib
+
+    from book_ext import resolve_site_url
+
+    def show(path: str) -> str:
+        try:
+            return git(repo, "show", f"{ref}:{path}")
+        except subprocess.CalledProcessError:
+            return ""
+
+    config = yaml.safe_load(show("_config.yml")) or {}
+    site = resolve_site_url((config.get("html") or {}).get("baseurl", ""), environ)
+    if not site:
+        return ""
+    project = tomllib.loads(show("pyproject.toml")).get("project", {})
+    if "version" not in project:
+        raise ValueError(f"pyproject.toml at {ref} sets no project.version: the wheel's name needs it")
+    return install.package_url(site, project["version"])
 
 
 def paired_notebooks(repo: Path, ref: str = "HEAD", toc_path: str = "_toc.yml") -> dict[str, str]:
     """{path of the .ipynb: its JSON text} for every notebook page of the book at `ref`."""
     toc = yaml.safe_load(git(repo, "show", f"{ref}:{toc_path}"))
+    package_url = package_url_at(repo, ref)
     tracked = set(git(repo, "ls-tree", "-r", "--name-only", ref).splitlines())
     notebooks = {}
     for name in toc_docnames(toc):
@@ -86,7 +116,7 @@ def paired_notebooks(repo: Path, ref: str = "HEAD", toc_path: str = "_toc.yml") 
             continue  # an .ipynb page is already a notebook; a missing page is the build's business
         text = git(repo, "show", f"{ref}:{source}")
         if is_notebook(text):
-            notebooks[f"{name}.ipynb"] = markdown_to_ipynb(text)
+            notebooks[f"{name}.ipynb"] = markdown_to_ipynb(text, package_url)
     return notebooks
 
 
