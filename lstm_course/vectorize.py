@@ -1,4 +1,5 @@
-"""Turn reviews into padded integer sequences with Keras TextVectorization (course setting: 10,000 words, 500 steps)."""
+"""Turn reviews into padded integer sequences with Keras TextVectorization (course setting: 10,000 words, 500 steps),
+or without TensorFlow with the same vocabulary and ids (`word_vocabulary`, `encode`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +22,7 @@ from .imdb import load_imdb, source_sha256
 if TYPE_CHECKING:  # keras is imported lazily: a cached load_imdb_sequences never imports TensorFlow
     import keras
 
-__all__ = ["load_imdb_sequences", "make_vectorizer", "vectorize"]
+__all__ = ["encode", "load_imdb_sequences", "make_vectorizer", "vectorize", "word_vocabulary"]
 
 #: Bump when the vectorizing changes, so that old cached sequences are ignored.
 FORMAT_VERSION = 1
@@ -90,6 +93,66 @@ def vectorize(
                 ids = ids[length - seq_len :] if truncating == "pre" else ids[:seq_len]
             if padding == "pre":
                 out[row, seq_len - len(ids) :] = ids
+            else:
+                out[row, : len(ids)] = ids
+    return out
+
+
+# The same vocabulary and ids without TensorFlow (the PyTorch editions) ---------------------------------------
+
+#: Keras' TextVectorization default standardisation: ASCII letters lower-cased (tf.strings.lower leaves "É"),
+#: then these characters removed (its DEFAULT_STRIP_REGEX); tokens split on ASCII whitespace.
+_STRIP = str.maketrans({**{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)},
+                        **{ch: None for ch in "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'"}})
+_SPLIT = re.compile(r"[ \t\n\v\f\r]+")
+
+
+def words(text: str) -> list[str]:
+    """The tokens Keras' default TextVectorization makes of `text` (lower-cased, punctuation stripped)."""
+    return [w for w in _SPLIT.split(text.translate(_STRIP)) if w]
+
+
+def word_vocabulary(texts: Sequence[str], vocab_size: int = 10_000) -> list[str]:
+    """["", "[UNK]", then the `vocab_size` - 2 most frequent words of `texts`]: the vocabulary that
+    :func:`make_vectorizer` (Keras' TextVectorization) adapts, entry for entry, in plain Python.
+
+    Like Keras, words of equal count are ordered by their UTF-8 bytes, the larger first. No TensorFlow is
+    imported: the PyTorch editions of the exercises build their data with it.
+    """
+    if vocab_size < 2:
+        raise ValueError(f"vocab_size counts the padding and the unknown token: at least 2, got {vocab_size}")
+    counts = Counter(w for text in texts for w in words(text))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], _descending(item[0])))
+    return ["", "[UNK]", *(word for word, _ in ranked[: vocab_size - 2])]
+
+
+def _descending(word: str) -> tuple[int, ...]:
+    """A sort key that orders words by their UTF-8 bytes from the largest (a prefix after its extensions)."""
+    return tuple(-b for b in word.encode("utf-8")) + (1,)
+
+
+def encode(
+    texts: Sequence[str],
+    vocabulary: Sequence[str],
+    seq_len: int = 500,
+    padding: str = "pre",
+    truncating: str = "pre",
+) -> np.ndarray:
+    """int32 (n, seq_len) ids of `texts` under `vocabulary` (from :func:`word_vocabulary`): 0 = padding,
+    1 = unknown word; padded and cut as :func:`vectorize` does (the same ids, without TensorFlow)."""
+    if padding not in _SIDES or truncating not in _SIDES:
+        raise ValueError(f"padding and truncating must be 'pre' or 'post', got {padding!r}, {truncating!r}")
+    if list(vocabulary[:2]) != ["", "[UNK]"]:
+        raise ValueError('the vocabulary must start with "" (padding, 0) and "[UNK]" (unknown, 1)')
+    index = {word: i for i, word in enumerate(vocabulary) if i >= 2}
+    out = np.zeros((len(texts), seq_len), dtype=np.int32)
+    for row, text in enumerate(texts):
+        ids = [index.get(w, 1) for w in words(text)]
+        if len(ids) > seq_len:
+            ids = ids[len(ids) - seq_len:] if truncating == "pre" else ids[:seq_len]
+        if ids:
+            if padding == "pre":
+                out[row, seq_len - len(ids):] = ids
             else:
                 out[row, : len(ids)] = ids
     return out

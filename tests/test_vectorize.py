@@ -144,3 +144,42 @@ def test_load_imdb_sequences_real(imdb_data):
     assert len(vocabulary) == 10_000 and x_train.max() == 9_999
     np.testing.assert_array_equal(y_train, imdb_data.train_labels)
     np.testing.assert_array_equal(y_test, imdb_data.test_labels)
+
+
+TRICKY = ["Ça va? L'ÉTÉ\u00a0est\u2009là — très «bien»", "a\u3000b  c\x1cd", "Tab\there\nnew", "", "!!! ...",
+          "bb b ba ab a aa", "B b A a"]
+
+
+@pytest.mark.parametrize("padding, truncating", [("pre", "pre"), ("post", "post"), ("pre", "post")])
+def test_without_tensorflow_same_vocabulary_and_ids(padding, truncating):
+    """Do word_vocabulary and encode (plain Python, for the PyTorch editions) give Keras' TextVectorization's
+    vocabulary entry for entry (ties by byte order, only ASCII lower-cased, Unicode spaces inside words, the
+    cut-off inside a tie) and vectorize's ids, on small and awkward texts?"""
+    texts = CORPUS + TRICKY
+    for size in (5, 8, 12, 50):
+        layer = vectorize.make_vectorizer(texts, vocab_size=size, seq_len=6)
+        vocabulary = vectorize.word_vocabulary(texts, size)
+        assert vocabulary == [str(w) for w in layer.get_vocabulary()], size
+        np.testing.assert_array_equal(vectorize.encode(texts, vocabulary, 6, padding, truncating),
+                                      vectorize.vectorize(texts, layer, 6, padding, truncating))
+
+
+def test_without_tensorflow_same_as_keras_on_imdb(imdb_data):
+    """On 2,000 real training reviews (the course's 10,000-entry vocabulary) and 300 test reviews, are the
+    vocabulary and the padded ids exactly Keras'?"""
+    subset = imdb.imdb_subset(imdb_data, 2000, 300, seed=1)
+    layer = vectorize.make_vectorizer(subset.train_texts, vocab_size=10_000, seq_len=200)
+    vocabulary = vectorize.word_vocabulary(subset.train_texts, 10_000)
+    assert vocabulary == [str(w) for w in layer.get_vocabulary()]
+    np.testing.assert_array_equal(vectorize.encode(subset.test_texts, vocabulary, 200),
+                                  vectorize.vectorize(subset.test_texts, layer, 200))
+
+
+def test_without_tensorflow_bad_input():
+    """Are a vocabulary without its two reserved entries, a size below 2 and an unknown side refused, saying why?"""
+    with pytest.raises(ValueError, match="padding"):
+        vectorize.encode(["a"], ["a", "b"], 4)
+    with pytest.raises(ValueError, match="at least 2"):
+        vectorize.word_vocabulary(["a"], 1)
+    with pytest.raises(ValueError, match="'pre' or 'post'"):
+        vectorize.encode(["a"], ["", "[UNK]"], 4, padding="middle")
