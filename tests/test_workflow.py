@@ -104,6 +104,23 @@ def test_the_site_names_the_repository_it_is_built_from():
     assert load_workflow()["env"]["LSTM_COURSE_REPOSITORY"] == "${{ github.repository }}"
 
 
+def test_the_site_knows_its_own_address():
+    """Do the book and PDF builds, and the notebooks branch of a release, get the site's address from
+    actions/configure-pages (LSTM_COURSE_SITE_URL), so that every served notebook's install cell names the wheel
+    the site publishes?"""
+    jobs = load_workflow()["jobs"]
+    steps = jobs["build"]["steps"]
+    pages = next(s for s in steps if str(s.get("uses", "")).startswith("actions/configure-pages@"))
+    address = "${{ steps.%s.outputs.base_url }}" % pages["id"]
+    build = next(s for s in steps if s.get("run", "").strip() == "make book")
+    assert steps.index(pages) < steps.index(build)
+    assert build["env"]["LSTM_COURSE_SITE_URL"] == address
+    assert jobs["build"]["outputs"]["site_url"] == address
+    assert jobs["build"]["permissions"].get("pages") in ("read", "write")
+    release = next(s for s in jobs["release"]["steps"] if "release_notebooks.py" in s.get("run", ""))
+    assert release["env"]["LSTM_COURSE_SITE_URL"] == "${{ needs.build.outputs.site_url }}"
+
+
 def test_a_release_tag_publishes_notebooks_wheel_and_pdf():
     """On a v* tag, does a release job publish the notebooks branch, build the helper package's
     wheel with `python -m build --wheel`, take the PDF that the build job made, and attach them
