@@ -31,8 +31,7 @@ Decisions:
   (trainable counts) and the frozen test (training changed the table): 15. A frozen table that is not
   glove_matrix (never copied in, or the rows normalised) loses only the model test (16): it stayed frozen.
   padding_idx does not change what a frozen table computes and is not read; nn.Embedding + weight.copy_ (under
-  no_grad) +
-  requires_grad_(False) is as right as from_pretrained.
+  no_grad) + requires_grad_(False) is as right as from_pretrained.
 - A sigmoid in the basic model's forward (a double sigmoid with BCEWithLogitsLoss) loses the basic model; the loop
   test can then only check that the loss falls, which it does (15). zero_grad() forgotten loses the loop test only.
 """
