@@ -381,3 +381,75 @@ def test_torch_text_parts_refuses_what_is_not_asked():
         checks.torch_text_parts(_Stack(), "gru")
     with pytest.raises(ValueError, match="kind must be"):
         checks.torch_text_parts(_Stack(), "transformer")
+
+
+class _CharModel(torch.nn.Module if torch is not None else object):
+    """LSTM on scaled characters -> Dropout on h_n[-1] -> Linear, as the char_generation_torch notebook asks (small)."""
+
+    def __init__(self, batch_first=True):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(1, 6, batch_first=batch_first)
+        self.dropout = torch.nn.Dropout(0.2)
+        self.head = torch.nn.Linear(6, 5)
+
+    def forward(self, x):
+        _, (h_n, _c_n) = self.lstm(x if self.lstm.batch_first else x.transpose(0, 1))
+        return self.head(self.dropout(h_n[-1]))
+
+
+def test_torch_char_parts_and_logits():
+    """Are the LSTM and the Linear of a character model found (Dropout has no parameters), is a model with an
+    Embedding or its own parameter refused, and do the logits equal the model's in evaluation mode, with either
+    order of the axes, leaving the parts in training mode?"""
+    for batch_first in (True, False):
+        torch.manual_seed(0)
+        model = _CharModel(batch_first)
+        lstm, head = checks.torch_char_parts(model)
+        assert (lstm, head) == (model.lstm, model.head)
+        x = np.random.default_rng(2).random((4, 7, 1)).astype("float32")
+        model.eval()
+        want = model(torch.as_tensor(x)).detach()
+        model.train()
+        got = checks.torch_char_logits(lstm, head, x)
+        assert got.shape == (4, 5) and torch.allclose(got, want, atol=1e-6)
+        assert lstm.training and head.training
+    with pytest.raises(AssertionError, match="an LSTM and a Linear"):
+        checks.torch_char_parts(_Classifier(torch.nn.LSTM))
+    own = _CharModel()
+    own.scale = torch.nn.Parameter(torch.ones(1))
+    with pytest.raises(AssertionError, match="the model itself"):
+        checks.torch_char_parts(own)
+
+
+def test_torch_char_reference_training_is_the_asked_loop_on_copies():
+    """Does the reference loop give the losses of the notebook's loop (Adam, CrossEntropyLoss on the logits, no
+    dropout) from the same weights, differ from a loop without zero_grad, and leave its parts untrained?"""
+    torch.manual_seed(0)
+    model = _CharModel()
+    model.dropout.p = 0.0  # the notebook's loop_twin: dropout that drops nothing
+    rng = np.random.default_rng(3)
+    x = rng.random((16, 7, 1)).astype("float32")
+    y = rng.integers(0, 5, size=16)
+    before = [p.detach().clone() for p in model.parameters()]
+    ref = checks.torch_char_reference_training(model.lstm, model.head, x, y, epochs=4)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert len(ref) == 4 and ref[-1] < ref[0]
+
+    def loop(net, zero_grad=True):
+        optimizer = torch.optim.Adam(net.parameters())
+        losses = []
+        for _ in range(4):
+            net.train()
+            if zero_grad:
+                optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(net(torch.as_tensor(x)), torch.as_tensor(y))
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses
+
+    twin = _CharModel()
+    twin.load_state_dict(model.state_dict())
+    twin.dropout.p = 0.0
+    assert np.allclose(loop(model), ref, rtol=1e-5)
+    assert np.max(np.abs(np.subtract(loop(twin, zero_grad=False), ref))) > 1e-5
