@@ -75,6 +75,6 @@ grade: venv
 	$(BIN)/python -m autograder $(A) $(S) --workers $(WORKERS)
 
 # Regenerate the student versions in exercises/ from solutions/ (commit both).
-ASSIGNMENTS := lstm_vs_gru imdb_sentiment char_generation lstm_cell lstm_vs_gru_torch imdb_sentiment_torch
+ASSIGNMENTS := lstm_vs_gru imdb_sentiment char_generation lstm_cell lstm_vs_gru_torch imdb_sentiment_torch char_generation_torch
 exercises: venv
 	cd autograder && for a in $(ASSIGNMENTS); do ../$(BIN)/nbgrader generate_assignment $$a --force --no-db || exit 1; done

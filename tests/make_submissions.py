@@ -27,7 +27,7 @@ sys.modules.setdefault("make_submissions", sys.modules[__name__])
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ("lstm_vs_gru", "imdb_sentiment", "char_generation", "lstm_cell", "lstm_vs_gru_torch",
-               "imdb_sentiment_torch")
+               "imdb_sentiment_torch", "char_generation_torch")
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Crafted:
 # Autograded points. (Manual answer cells, 2 points in lstm_vs_gru, lstm_vs_gru_torch and char_generation, are not
 # scored by the autograder; they stay ungraded until an instructor grades them.)
 MAX_AUTO = {"lstm_cell": 14, "lstm_vs_gru": 9, "imdb_sentiment": 16, "char_generation": 14, "lstm_vs_gru_torch": 11,
-            "imdb_sentiment_torch": 18}
+            "imdb_sentiment_torch": 18, "char_generation_torch": 16}
 
 
 def _catalogue(assignment: str) -> list[Crafted]:

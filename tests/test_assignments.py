@@ -16,7 +16,8 @@ import pytest
 
 from make_submissions import ASSIGNMENTS, CRAFTED, EXPECTED, MAX_AUTO, submissions, write_submissions
 
-MANUAL = {"lstm_vs_gru": 2, "imdb_sentiment": 4, "char_generation": 2, "lstm_vs_gru_torch": 2, "imdb_sentiment_torch": 4}
+MANUAL = {"lstm_vs_gru": 2, "imdb_sentiment": 4, "char_generation": 2, "lstm_vs_gru_torch": 2, "imdb_sentiment_torch": 4,
+          "char_generation_torch": 2}
 REPO = Path(__file__).resolve().parents[1]
 
 
