@@ -76,8 +76,7 @@ def vectorize(
     right where a recurrent layer's final state is read. "post" does it at the end.
     The result is a plain NumPy array, for Keras and PyTorch alike.
     """
-    if padding not in _SIDES or truncating not in _SIDES:
-        raise ValueError(f"padding and truncating must be 'pre' or 'post', got {padding!r}, {truncating!r}")
+    _check_sides(padding, truncating)
     import keras
 
     layer = _unpadded(vectorizer)
@@ -88,14 +87,26 @@ def vectorize(
         batch = keras.ops.convert_to_numpy(layer(texts[start : start + batch_size]))
         lengths = np.count_nonzero(batch, axis=1)
         for row, (ids, length) in enumerate(zip(batch, lengths), start=start):
-            ids = ids[:length]
-            if length > seq_len:
-                ids = ids[length - seq_len :] if truncating == "pre" else ids[:seq_len]
-            if padding == "pre":
-                out[row, seq_len - len(ids) :] = ids
-            else:
-                out[row, : len(ids)] = ids
+            _place(out[row], ids[:length], padding, truncating)
     return out
+
+
+def _check_sides(padding: str, truncating: str) -> None:
+    if padding not in _SIDES or truncating not in _SIDES:
+        raise ValueError(f"padding and truncating must be 'pre' or 'post', got {padding!r}, {truncating!r}")
+
+
+def _place(row: np.ndarray, ids, padding: str, truncating: str) -> None:
+    """Write the ids of one text into its zero row of length seq_len, cut and padded on the sides asked."""
+    seq_len = len(row)
+    if len(ids) > seq_len:
+        ids = ids[len(ids) - seq_len :] if truncating == "pre" else ids[:seq_len]
+    if len(ids) == 0:
+        return
+    if padding == "pre":
+        row[seq_len - len(ids) :] = ids
+    else:
+        row[: len(ids)] = ids
 
 
 # The same vocabulary and ids without TensorFlow (the PyTorch editions) ---------------------------------------
@@ -140,21 +151,13 @@ def encode(
 ) -> np.ndarray:
     """int32 (n, seq_len) ids of `texts` under `vocabulary` (from :func:`word_vocabulary`): 0 = padding,
     1 = unknown word; padded and cut as :func:`vectorize` does (the same ids, without TensorFlow)."""
-    if padding not in _SIDES or truncating not in _SIDES:
-        raise ValueError(f"padding and truncating must be 'pre' or 'post', got {padding!r}, {truncating!r}")
+    _check_sides(padding, truncating)
     if list(vocabulary[:2]) != ["", "[UNK]"]:
         raise ValueError('the vocabulary must start with "" (padding, 0) and "[UNK]" (unknown, 1)')
     index = {word: i for i, word in enumerate(vocabulary) if i >= 2}
     out = np.zeros((len(texts), seq_len), dtype=np.int32)
     for row, text in enumerate(texts):
-        ids = [index.get(w, 1) for w in words(text)]
-        if len(ids) > seq_len:
-            ids = ids[len(ids) - seq_len:] if truncating == "pre" else ids[:seq_len]
-        if ids:
-            if padding == "pre":
-                out[row, seq_len - len(ids):] = ids
-            else:
-                out[row, : len(ids)] = ids
+        _place(out[row], [index.get(w, 1) for w in words(text)], padding, truncating)
     return out
 
 
@@ -185,8 +188,7 @@ def load_imdb_sequences(
     returned with a CacheNotWritableWarning.
     """
     truncating = padding if truncating is None else truncating
-    if padding not in _SIDES or truncating not in _SIDES:
-        raise ValueError(f"padding and truncating must be 'pre' or 'post', got {padding!r}, {truncating!r}")
+    _check_sides(padding, truncating)
     settings = dict(vocab_size=vocab_size, seq_len=seq_len, padding=padding, truncating=truncating)
     sha = source_sha256(mirror, cache)
     if sha is None:  # not in the mirror or cache yet: fetch it (and hash it if its checksum is unknown)
