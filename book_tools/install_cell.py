@@ -24,6 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import release_notebooks  # noqa: E402  (book_tools/, beside this script)
 from lstm_course import install  # noqa: E402
 
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(?P<options>(?::[^\n]*\n)*)\n?(?P<body>.*?)^```[ \t]*\n",
@@ -37,29 +38,10 @@ def requirements() -> dict[str, str]:
 
 
 def chapter_files() -> list[Path]:
-    """The notebook pages of _toc.yml (those with a kernelspec), in reading order."""
+    """The notebook pages of _toc.yml (MyST Markdown with a kernelspec), in reading order."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    names: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                if key in node:
-                    names.append(node[key])
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    files = []
-    for name in names:
-        path = ROOT / f"{name}.md"
-        if path.is_file() and "kernelspec:" in path.read_text(encoding="utf-8").split("\n---", 1)[0]:
-            files.append(path)
-    return files
+    paths = [ROOT / f"{name}.md" for name in release_notebooks.toc_docnames(toc)]
+    return [p for p in paths if p.is_file() and release_notebooks.is_notebook(p.read_text(encoding="utf-8"))]
 
 
 def exercise_sources() -> list[Path]:

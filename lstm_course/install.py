@@ -74,6 +74,9 @@ if _missing:
 '''
 
 
+_FIRST_LINE = TEMPLATE.split("\n", 1)[0]
+
+
 def third_party_imports(code: str) -> list[str]:
     """Top-level names of the modules `code` imports that are not in Python's standard library, in order.
 
@@ -152,16 +155,25 @@ def cell_source(requirements: Mapping[str, str]) -> str:
 
 def is_install_cell(source: str) -> bool:
     """Is `source` an install cell (filled in or not)?"""
-    return source.startswith(TEMPLATE.split("\n", 1)[0]) and _LINE.search(source) is not None
+    return source.startswith(_FIRST_LINE) and _LINE.search(source) is not None
+
+
+def _with_address(source: str, package_url: str) -> str:
+    """`source` with its first address line holding `package_url` (already checked)."""
+    return _LINE.sub(lambda m: f'COURSE_PACKAGE = "{package_url}"{m.group("rest")}', source, count=1)
+
+
+def _checked(package_url: str) -> str:
+    if '"' in package_url or "\\" in package_url or "\n" in package_url:
+        raise ValueError(f"not a usable package address: {package_url!r}")
+    return package_url
 
 
 def fill(source: str, package_url: str) -> str:
     """The install cell `source` with the wheel's address written in; any other source unchanged."""
     if not is_install_cell(source) or not package_url:
         return source
-    if '"' in package_url or "\\" in package_url or "\n" in package_url:
-        raise ValueError(f"not a usable package address: {package_url!r}")
-    return _LINE.sub(lambda m: f'COURSE_PACKAGE = "{package_url}"{m.group("rest")}', source, count=1)
+    return _with_address(source, _checked(package_url))
 
 
 def fill_text(text: str, package_url: str) -> str:
@@ -169,19 +181,16 @@ def fill_text(text: str, package_url: str) -> str:
     follows the cell's first line is written in."""
     if not package_url:
         return text
-    if '"' in package_url or "\\" in package_url or "\n" in package_url:
-        raise ValueError(f"not a usable package address: {package_url!r}")
-    first = TEMPLATE.split("\n", 1)[0]
-    parts = text.split(first)
-    return first.join([parts[0], *(_LINE.sub(lambda m: f'COURSE_PACKAGE = "{package_url}"{m.group("rest")}', p,
-                                              count=1) for p in parts[1:])])
+    _checked(package_url)
+    parts = text.split(_FIRST_LINE)
+    return _FIRST_LINE.join([parts[0], *(_with_address(part, package_url) for part in parts[1:])])
 
 
 def normalize(source: str) -> str:
     """The install cell `source` with its address emptied (as committed); any other source unchanged."""
     if not is_install_cell(source):
         return source
-    return _LINE.sub(lambda m: f'COURSE_PACKAGE = ""{m.group("rest")}', source, count=1)
+    return _with_address(source, "")
 
 
 def wheel_name(version: str) -> str:
