@@ -551,21 +551,27 @@ def check_compile(model: Any, loss: str, optimizer: str | None = None, what: str
 # ----------------------------------------------------------------------------------------------
 
 
+def _modules_with_parameters(model: Any, what: str) -> tuple[list, list[str], list[str]]:
+    """The modules of a torch module that hold parameters of their own, in registration order, with their kinds
+    (describe_layer) and a label for messages, "kind (path)"."""
+    assert _is_torch(model), f"{what}: expected a torch.nn.Module, got a {type(model).__name__}"
+    parts, kinds, found = [], [], []
+    for path, mod in model.named_modules():
+        if not list(mod.parameters(recurse=False)):
+            continue
+        parts.append(mod)
+        kinds.append(describe_layer(mod).kind)
+        found.append(f"{kinds[-1]} ({path or 'the model itself'})")
+    return parts, kinds, found
+
+
 def torch_classifier_parts(model: Any, kind: str, what: str = "model") -> tuple[Any, Any, Any]:
     """(embedding, recurrent module, linear head) of a torch module made of exactly these three modules with
     parameters, in the order they were registered. Parameters of the model's own class, or any other module
     with parameters, fail the check (module settings are read, never methods of the student's class)."""
     if kind not in ("lstm", "gru", "simple_rnn"):
         raise ValueError(f"kind must be 'lstm', 'gru' or 'simple_rnn', got {kind!r}")
-    assert _is_torch(model), f"{what}: expected a torch.nn.Module, got a {type(model).__name__}"
-    parts, found = [], []
-    for path, mod in model.named_modules():
-        if not list(mod.parameters(recurse=False)):
-            continue
-        info = describe_layer(mod)
-        parts.append(mod)
-        found.append(f"{info.kind} ({path or 'the model itself'})")
-    kinds = [f.split(" ")[0] for f in found]
+    parts, kinds, found = _modules_with_parameters(model, what)
     assert kinds == ["embedding", kind, "dense"], (
         f"{what}: the modules with parameters are {found or 'none'}; expected an Embedding, a "
         f"{'RNN' if kind == 'simple_rnn' else kind.upper()} and a Linear, in that order, and nothing else")
@@ -708,14 +714,7 @@ def torch_char_parts(model: Any, what: str = "model") -> tuple[Any, Any]:
     """(LSTM, linear head) of a torch module whose modules with parameters are exactly an LSTM and a Linear, in the
     order they were registered (Dropout has no parameters and is not listed). Parameters of the model's own class,
     or any other module with parameters, fail the check."""
-    assert _is_torch(model), f"{what}: expected a torch.nn.Module, got a {type(model).__name__}"
-    parts, found = [], []
-    for path, mod in model.named_modules():
-        if not list(mod.parameters(recurse=False)):
-            continue
-        parts.append(mod)
-        found.append(f"{describe_layer(mod).kind} ({path or 'the model itself'})")
-    kinds = [f.split(" ")[0] for f in found]
+    parts, kinds, found = _modules_with_parameters(model, what)
     assert kinds == ["lstm", "dense"], (
         f"{what}: the modules with parameters are {found or 'none'}; expected an LSTM and a Linear, in that order, "
         "and nothing else")
