@@ -269,14 +269,10 @@ def _publish_package(app, exception) -> None:
     from lstm_course import install
 
     outdir = Path(app.outdir)
-    wheel = build_wheel(ROOT, outdir / install.PACKAGE_DIR)
+    build_wheel(ROOT, outdir / install.PACKAGE_DIR)
     url = install.package_url(app.config.html_baseurl, app.config.lstm_course_version)
     if url:
         fill_install_cells(outdir, url)
-    info = outdir / BUILD_INFO
-    data = json.loads(info.read_text(encoding="utf-8")) if info.is_file() else {}
-    data.update(site_url=app.config.html_baseurl, package=f"{install.PACKAGE_DIR}/{wheel.name}", package_url=url)
-    info.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
 
@@ -432,12 +428,18 @@ def _page_provenance(app, pagename, templatename, context, doctree) -> None:
 def _write_build_info(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    from lstm_course import install
+
     launch = app.config.html_theme_options.get("launch_buttons", {})
     info = {
         "course_version": app.config.lstm_course_version,
         "repository": app.config.lstm_course_repository,
         "launch_services": sorted(key for key in LAUNCH_SERVICES if launch.get(key)),
         "commit": _git(Path(app.srcdir), "rev-parse", "HEAD"),
+        # the wheel _publish_package builds into the site, and its address written into the served notebooks
+        "site_url": app.config.html_baseurl,
+        "package": f"{install.PACKAGE_DIR}/{install.wheel_name(app.config.lstm_course_version)}",
+        "package_url": install.package_url(app.config.html_baseurl, app.config.lstm_course_version),
     }
     (Path(app.outdir) / BUILD_INFO).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
 
@@ -507,7 +509,7 @@ def setup(app):
     app.connect("html-page-context", _launch_ipynb, priority=600)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("build-finished", _clean_downloads)
-    # after _write_build_info (priority 500) and _clean_downloads: the wheel and the install cells' address
+    # after _clean_downloads (priority 500): the wheel and the install cells' address
     app.connect("build-finished", _publish_package, priority=800)
     # the PDF (LaTeX builder): notebook outputs whose HTML is a table become tables (latex_tables.py)
     from . import latex_tables
