@@ -40,7 +40,6 @@ RUNNER = '''
 import sys
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 path, out = sys.argv[1], sys.argv[2]
 nb = nbformat.read(path, as_version=4)
@@ -84,15 +83,14 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 def _student_answers(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The served exercise with the reference answers typed into its answer cells (a student who solved it)."""
-    source = nbformat.read(ROOT / "solutions" / EXERCISE / f"{EXERCISE}.ipynb", as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
+    from make_submissions import _strip_markers, solution_sources
+
+    answers = solution_sources(EXERCISE)
     typed = 0
     for cell in notebook.cells:
         nbg = cell.metadata.get("nbgrader", {})
         if nbg.get("solution") and nbg.get("grade_id") in answers:
-            cell.source = "\n".join(line for line in answers[nbg["grade_id"]].splitlines()
-                                    if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+            cell.source = _strip_markers(answers[nbg["grade_id"]])
             typed += 1
     assert typed, f"no answer cells in the served {EXERCISE}.ipynb"
     return notebook
