@@ -235,6 +235,24 @@ def build_wheel(root: Path, target: Path) -> Path:
     return target / name
 
 
+def filled_notebook(text: str, package_url: str) -> str:
+    """The .ipynb `text` with the wheel's address in its install cell, written as nbformat writes notebooks
+    (sources as lists of lines, one-space indent), so that nothing else of the file changes; unchanged when
+    there is no address or no install cell."""
+    from lstm_course import install
+
+    if not package_url or "COURSE_PACKAGE = " not in text:
+        return text
+    nb = json.loads(text)
+    for cell in nb.get("cells", []):
+        lines = cell.get("source", "")
+        source = "".join(lines) if isinstance(lines, list) else lines
+        if cell.get("cell_type") == "code" and install.is_install_cell(source):
+            new = install.fill(source, package_url)
+            cell["source"] = new.splitlines(keepends=True) if isinstance(lines, list) else new
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
 def fill_install_cells(outdir: Path, package_url: str) -> int:
     """Write the wheel's address into the install cell of every notebook (and MyST source) the site serves;
     returns how many files changed."""
@@ -247,15 +265,7 @@ def fill_install_cells(outdir: Path, package_url: str) -> int:
         text = path.read_text(encoding="utf-8")
         if "COURSE_PACKAGE = " not in text:
             continue
-        if path.suffix == ".ipynb":
-            nb = json.loads(text)
-            for cell in nb.get("cells", []):
-                source = "".join(cell["source"]) if isinstance(cell.get("source"), list) else cell.get("source", "")
-                if cell.get("cell_type") == "code" and install.is_install_cell(source):
-                    cell["source"] = install.fill(source, package_url)
-            new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-        else:
-            new = install.fill_text(text, package_url)
+        new = filled_notebook(text, package_url) if path.suffix == ".ipynb" else install.fill_text(text, package_url)
         if new != text:
             path.write_text(new, encoding="utf-8")
             changed += 1

@@ -109,6 +109,8 @@ def is_external(url: str) -> bool:
 
 def allowed_hosts(info: dict) -> set[str]:
     hosts = set(CONTENT_HOSTS) | {"github.com"}
+    if info.get("site_url"):  # the site's own address (canonical links), when the build was given one
+        hosts.add(urlsplit(info["site_url"]).hostname)
     if info["repository"]:
         hosts.add(urlsplit(info["repository"]).hostname)
         hosts |= {host for key, host in NOTEBOOK_SERVICE_HOSTS.items() if key in info["launch_services"]}
@@ -117,8 +119,8 @@ def allowed_hosts(info: dict) -> set[str]:
 
 def test_every_external_link_goes_to_a_host_the_course_uses(links, build_info):
     """Does every external link (href, src, ... of every page) go to a host of the course's list:
-    the hosts of its sources, plus the repository and Colab/Binder only when a repository was
-    configured for the build?"""
+    the hosts of its sources, plus the site's own host when the build was given its address, and the
+    repository and Colab/Binder only when a repository was configured for the build?"""
     hosts = allowed_hosts(build_info)
     strangers = {}
     for page, urls in links.items():
@@ -187,7 +189,10 @@ def test_graded_exercises_download_the_student_notebooks(links):
                  and "_downloads/" in url}
     expected = {p.name for p in (ROOT / "exercises").glob("*/*.ipynb") if p.stem == p.parent.name}
     assert set(downloads) == expected, (sorted(downloads), sorted(expected))
+    package_url = json.loads((SITE / book_ext.BUILD_INFO).read_text(encoding="utf-8")).get("package_url", "")
     for name, url in downloads.items():
         served = SITE / posixpath.normpath(posixpath.join("chapters", unquote(url)))
         source = ROOT / "exercises" / Path(name).stem / name
-        assert served.read_bytes() == source.read_bytes(), f"{url} is not the current {source}: rebuild"
+        # a site built with an address serves the notebook with the wheel's address in its install cell
+        expected = book_ext.filled_notebook(source.read_text(encoding="utf-8"), package_url).encode("utf-8")
+        assert served.read_bytes() == expected, f"{url} is not the current {source}: rebuild"
