@@ -7,6 +7,12 @@ so a change to a solution notebook that breaks an edit fails loudly instead of s
 
 EXPECTED holds the exact autograded score each submission must get (tests/test_assignments.py asserts them).
 
+Packing: a catalogue may split its notebook into independent PARTS (answer cells, and the tests that read only
+them). Crafted submissions that change different parts are then graded together, as one notebook (`packed`):
+its expected score is the full marks less the sum of their losses, and the points lost on each part's tests must
+equal the loss of the one crafted submission in that part, so an interaction between them (a mistake in one part
+that costs or saves points in another) fails the test instead of hiding. CATALOGUE=single grades each alone.
+
 Usage: python tests/make_submissions.py OUT_DIR [ASSIGNMENT ...]
 writes OUT_DIR/<assignment>/<student>/<assignment>/<assignment>.ipynb, e.g. to grade them by hand:
     python tests/make_submissions.py /tmp/subs imdb_sentiment && python -m autograder imdb_sentiment /tmp/subs/imdb_sentiment
@@ -16,6 +22,7 @@ The notebooks are built, never stored: tests/test_assignments.py builds them in 
 from __future__ import annotations
 
 import copy
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +52,7 @@ class Crafted:
     cells: dict[str, str] = field(default_factory=dict)  # grade_id -> the whole answer cell
     expected: float | None = None
     outcome: str = "graded"
+    alone: str = ""  # why this one is never packed with others (its mistake reaches another part's tests)
 
     @property
     def correct(self) -> bool:
@@ -59,11 +67,39 @@ MAX_AUTO = {"lstm_cell": 14, "lstm_vs_gru": 9, "imdb_sentiment": 16, "char_gener
             "imdb_sentiment_torch": 18, "char_generation_torch": 16}
 
 
-def _catalogue(assignment: str) -> list[Crafted]:
+@dataclass(frozen=True)
+class Part:
+    """An independent part of a notebook: answer cells (grade_ids) and the tests that only they can fail."""
+
+    cells: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+@dataclass
+class Packed:
+    """One graded notebook of the catalogue: crafted submissions of different parts applied together (or one)."""
+
+    student: str
+    members: list[Crafted]
+    parts: list[Part | None]  # members[k] changes parts[k] (None: graded alone)
+    expected: float
+    outcome: str = "graded"
+
+    @property
+    def names(self) -> str:
+        return " + ".join(c.student for c in self.members) or self.student
+
+
+def _module(assignment: str):
     import importlib
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    items = importlib.import_module(f"catalogue.{assignment}").CATALOGUE
+    if str(Path(__file__).resolve().parent) not in sys.path:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+    return importlib.import_module(f"catalogue.{assignment}")
+
+
+def _catalogue(assignment: str) -> list[Crafted]:
+    items = _module(assignment).CATALOGUE
     for item in items:
         item.assignment = assignment
     names = [c.student for c in items]
@@ -73,6 +109,8 @@ def _catalogue(assignment: str) -> list[Crafted]:
 
 #: assignment -> its catalogue (tests/catalogue/<assignment>.py): wrong answers and right answers in other styles.
 CRAFTED: dict[str, list[Crafted]] = {a: _catalogue(a) for a in ASSIGNMENTS}
+#: assignment -> the independent parts of its notebook, as its catalogue declares them (none: no packing).
+PARTS: dict[str, list[Part]] = {a: list(getattr(_module(a), "PARTS", [])) for a in ASSIGNMENTS}
 #: assignment -> student -> the exact autograded score ("reference" full marks, "blank" 0).
 EXPECTED: dict[str, dict[str, float]] = {
     a: {"reference": MAX_AUTO[a], "blank": 0, **{c.student: c.expected for c in CRAFTED[a]}} for a in ASSIGNMENTS}
@@ -123,17 +161,92 @@ def _strip_markers(source: str) -> str:
     return "\n".join(lines)
 
 
-def submissions(assignment: str, root: Path = REPO) -> dict[str, nbformat.NotebookNode]:
-    """student -> notebook: "reference", "blank" and the crafted ones of the assignment."""
-    subs = {"reference": filled(assignment, root=root), "blank": released(assignment, root)}
-    for crafted in CRAFTED.get(assignment, []):
-        subs[crafted.student] = filled(assignment, crafted.edits, root, crafted.cells)
+def graded_points(assignment: str, root: Path = REPO) -> dict[str, float]:
+    """grade_id -> points of every autograded test cell of the source notebook."""
+    nb = nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
+    return {m["grade_id"]: m.get("points", 0) for m in meta if m.get("grade") and not m.get("solution")}
+
+
+def _part_of(crafted: Crafted, parts: list[Part], points: dict[str, float]) -> Part | None:
+    """The part whose cells hold every cell the crafted submission changes, if its loss fits in that part's tests
+    (None: it is graded alone)."""
+    if crafted.alone or crafted.outcome != "graded":
+        return None
+    touched = set(crafted.edits) | set(crafted.cells)
+    part = next((part for part in parts if touched <= set(part.cells)), None)
+    if part is None or MAX_AUTO[crafted.assignment] - crafted.expected > sum(points[t] for t in part.tests):
+        return None  # a loss larger than its part's tests are worth reaches other parts' tests
+    return part
+
+
+def packed(assignment: str, single: bool | None = None) -> list[Packed]:
+    """The notebooks that grade the catalogue: "reference", "blank", then the crafted submissions, the k-th of each
+    part together in "packNN" (one left in a pack keeps its name), the others alone. `single` (default: the
+    environment's CATALOGUE=single) grades every crafted submission alone."""
+    from itertools import zip_longest
+
+    full = MAX_AUTO[assignment]
+    if single is None:
+        single = os.environ.get("CATALOGUE") == "single"
+    parts = [] if single else PARTS[assignment]
+    queues: dict[Part, list[Crafted]] = {part: [] for part in parts}
+    alone: list[Crafted] = []
+    points = graded_points(assignment) if parts else {}
+    for crafted in CRAFTED[assignment]:
+        part = _part_of(crafted, parts, points)
+        (queues[part] if part else alone).append(crafted)
+    out = [Packed("reference", [], [], full), Packed("blank", [], [], 0)]
+    for k, group in enumerate(zip_longest(*queues.values())):
+        members = [(crafted, part) for crafted, part in zip(group, queues) if crafted is not None]
+        student = members[0][0].student if len(members) == 1 else f"pack{k + 1:02d}"
+        out.append(Packed(student, [c for c, _ in members], [part for _, part in members],
+                          full - sum(full - c.expected for c, _ in members)))
+    out += [Packed(c.student, [c], [None], c.expected, c.outcome) for c in alone]
+    assert len({p.student for p in out}) == len(out), f"{assignment}: a packed notebook's name is used twice"
+    return out
+
+
+def grading_problems(pack: Packed, score: float, outcome: str, tests: dict) -> list[str]:
+    """What is wrong with the grade of one notebook of the catalogue (empty: as predicted). `tests` is the grader's
+    grade_id -> {"points", "max", "passed"} of that notebook: in a packed notebook, each crafted submission must
+    lose exactly its own points on its own part's tests."""
+    failed = [gid for gid, t in tests.items() if not t.get("passed")]
+    if outcome != pack.outcome or score != pack.expected:
+        return [f"{pack.student} ({pack.names}): {score:g} {outcome}, expected {pack.expected:g} {pack.outcome} "
+                f"(failed: {failed})"]
+    problems = []
+    if len(pack.members) > 1:
+        for crafted, part in zip(pack.members, pack.parts):
+            lost = sum(tests[gid]["max"] - tests[gid]["points"] for gid in part.tests)
+            want = MAX_AUTO[crafted.assignment] - crafted.expected
+            if lost != want:
+                problems.append(f"{crafted.student} (in {pack.student}: {pack.names}): lost {lost:g} on {part.tests}, "
+                                f"expected {want:g} (failed: {failed}): it reaches another part's tests; give it "
+                                "alone=\"why\" in its catalogue")
+    return problems
+
+
+def submissions(assignment: str, root: Path = REPO, single: bool | None = None) -> dict[str, nbformat.NotebookNode]:
+    """student -> notebook: "reference", "blank" and the crafted ones of the assignment, packed (see `packed`)."""
+    subs = {}
+    for pack in packed(assignment, single):
+        if pack.student == "blank":
+            subs["blank"] = released(assignment, root)
+            continue
+        edits: dict[str, list[tuple[str, str]]] = {}
+        cells: dict[str, str] = {}
+        for crafted in pack.members:  # members change different parts, so different cells
+            for gid, changes in crafted.edits.items():
+                edits.setdefault(gid, []).extend(changes)
+            cells.update(crafted.cells)
+        subs[pack.student] = filled(assignment, edits, root, cells)
     return subs
 
 
-def write_submissions(assignment: str, out: Path, root: Path = REPO) -> Path:
-    """Write out/<student>/<assignment>/<assignment>.ipynb for every submission; returns `out`."""
-    for student, nb in submissions(assignment, root).items():
+def write_submissions(assignment: str, out: Path, root: Path = REPO, single: bool | None = None) -> Path:
+    """Write out/<student>/<assignment>/<assignment>.ipynb for every submission (see `packed`); returns `out`."""
+    for student, nb in submissions(assignment, root, single).items():
         folder = out / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / f"{assignment}.ipynb")

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from make_submissions import ASSIGNMENTS, CRAFTED, EXPECTED, MAX_AUTO, submissions, write_submissions
+from make_submissions import (ASSIGNMENTS, CRAFTED, EXPECTED, MAX_AUTO, PARTS, grading_problems, packed,
+                              solution_sources, submissions,
+                              graded_points, write_submissions)
 
 MANUAL = {"lstm_vs_gru": 2, "imdb_sentiment": 4, "char_generation": 2, "lstm_vs_gru_torch": 2, "imdb_sentiment_torch": 4,
           "char_generation_torch": 2}
@@ -32,10 +34,40 @@ def test_every_assignment_has_expectations():
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_crafted_edits_apply(assignment):
-    """Does every crafted edit still match the solution notebook exactly once (checked while building)?"""
-    subs = submissions(assignment)
-    assert "reference" in subs and "blank" in subs
-    assert subs["reference"] is not subs["blank"]
+    """Does every crafted edit still match the solution notebook exactly once (checked while building), alone and
+    packed with the crafted submissions of other parts?"""
+    for single in (True, False):
+        subs = submissions(assignment, single=single)
+        assert "reference" in subs and "blank" in subs
+        assert subs["reference"] is not subs["blank"]
+    alone = submissions(assignment, single=True)
+    assert set(alone) == set(EXPECTED[assignment])
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_parts_and_packs(assignment):
+    """Are a catalogue's independent parts real, disjoint answer cells and tests, and does packing grade every
+    crafted submission exactly once, with at most one of each part in a notebook and the summed expectation?"""
+    answers = set(solution_sources(assignment))
+    tests = graded_points(assignment)
+    parts = PARTS[assignment]
+    cells = [gid for part in parts for gid in part.cells]
+    tested = [gid for part in parts for gid in part.tests]
+    assert set(cells) <= answers and len(cells) == len(set(cells)), (assignment, cells)
+    assert set(tested) <= set(tests) and len(tested) == len(set(tested)), (assignment, tested)
+    packs = packed(assignment, single=False)
+    members = [c.student for pack in packs for c in pack.members]
+    assert sorted(members) == sorted(c.student for c in CRAFTED[assignment])
+    assert [(p.student, p.expected) for p in packs[:2]] == [("reference", MAX_AUTO[assignment]), ("blank", 0)]
+    for pack in packs[2:]:
+        assert pack.expected == MAX_AUTO[assignment] - sum(MAX_AUTO[assignment] - c.expected for c in pack.members)
+        if len(pack.members) > 1:
+            assert None not in pack.parts and len(set(pack.parts)) == len(pack.parts), pack.names
+            assert all(c.outcome == "graded" and not c.alone for c in pack.members), pack.names
+            for crafted, part in zip(pack.members, pack.parts):  # its loss fits in its part's tests
+                assert MAX_AUTO[assignment] - crafted.expected <= sum(tests[t] for t in part.tests), crafted.student
+    assert [p.student for p in packed(assignment, single=True)] == ["reference", "blank", *(
+        c.student for c in CRAFTED[assignment])]
 
 
 #: What each kind of call in a solution notebook loads (the names of lstm_course.download.warm_cache).
@@ -67,6 +99,27 @@ def test_solutions_declare_the_data_they_load(assignment):
     assert all(name in download.RESOURCES or name in download.PACKAGED for name in declared)
     release = nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
     assert release.metadata.get("lstm_course") == nb.metadata["lstm_course"], "run `make exercises`"
+
+
+def test_grading_problems_attribute_each_loss_to_its_part():
+    """A packed notebook with the right total but a loss on the wrong part's tests is a problem (an interaction
+    between its crafted submissions), and so is a wrong total; the predicted grade is none."""
+    pack = next(p for p in packed("lstm_vs_gru", single=False) if len(p.members) == 2
+                and {c.expected for c in p.members} == {7})  # a formula (2 points) and a model mistake (2 points)
+    formulas, models = pack.parts
+
+    def tests(failing):
+        return {gid: {"max": 2, "points": 0 if gid in failing else 2, "passed": gid not in failing}
+                for gid in (*formulas.tests, *models.tests)}
+
+    lost_formula = next(t for t in formulas.tests if t in ("test_lstm_params", "test_gru_params"))
+    right = tests({lost_formula, "test_model_layers"})
+    assert grading_problems(pack, 5, "graded", right) == []
+    swapped = tests({"test_model_params", "test_model_layers"})  # 4 points lost, all on the models' part
+    problems = grading_problems(pack, 5, "graded", swapped)
+    assert len(problems) == 2 and all("reaches another part" in m for m in problems)
+    assert "expected 5" in grading_problems(pack, 7, "graded", right)[0]
+    assert "expected 5 graded" in grading_problems(pack, 5, "error", right)[0]
 
 
 @pytest.mark.slow
@@ -105,14 +158,14 @@ def test_grades(assignment, tmp_path, session_cache):
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
     got = {r.student: r for r in results}
-    assert set(got) == set(EXPECTED[assignment])
+    packs = {p.student: p for p in packed(assignment)}
+    assert set(got) == set(packs)
     wrong = []
-    for student, want in EXPECTED[assignment].items():
+    for student, pack in packs.items():
         r = got[student]
-        outcome = next((c.outcome for c in CRAFTED[assignment] if c.student == student), "graded")
-        if r.outcome != outcome or r.score != want:
-            wrong.append(f"{student}: {r.score:g} {r.outcome}, expected {want:g} {outcome} ({r.detail[:200]}; "
-                         f"failed: {[k for k, t in graded_tests[student].items() if not t.get('passed')]})")
+        wrong += grading_problems(pack, r.score, r.outcome, graded_tests[student])
+        if wrong and wrong[-1].startswith(f"{student} ("):
+            wrong[-1] += f" ({r.detail[:200]})"
         assert r.max_score == MAX_AUTO[assignment] + MANUAL.get(assignment, 0), student
     assert not wrong, "\n".join(wrong)
     disagree = [f"{student}/{gid}: grader visible={graded_tests[student][gid].get('visible')}, self-check "
@@ -129,7 +182,7 @@ SELF_CHECK_SAMPLE = 2
 
 def self_check_sample(assignment: str) -> list[str]:
     """Every k-th crafted submission, so the sample spans the catalogue's kinds (it is ordered by topic)."""
-    students = [c.student for c in CRAFTED[assignment]]
+    students = [p.student for p in packed(assignment)][2:]  # not the reference and the blank one
     step = max(1, len(students) // SELF_CHECK_SAMPLE)
     return students[::step][:SELF_CHECK_SAMPLE]
 

@@ -16,7 +16,7 @@ the trusted checker refuses to rebuild a compile config that names it ({"module"
 "function", ...}) and the model's test fails; it joins the catalogue when autograder/checker.py accepts it.
 """
 
-from make_submissions import Crafted
+from make_submissions import Crafted, Part
 
 # --------------------------------------------------------------------------------------------- answer cells
 TEXT = '''\
@@ -146,6 +146,14 @@ CUT_FOOTER = '''\
     if end >= 0:
         raw = raw[:end]
 '''
+
+#: independent parts (tests/make_submissions.py packs one crafted submission of each into a graded notebook): the
+#: tests compare each answer with a reference computed from the student's own text, maps, data and model
+PARTS = [Part(("text",), ("test_clean_text", "test_char_maps")),
+         Part(("dataset",), ("test_dataset", "test_encode_scaled")),
+         Part(("char_model",), ("test_char_model",)),
+         Part(("sampling",), ("test_sample", "test_generate")),
+         Part(("better_model",), ("test_better_model",))]
 
 CATALOGUE = [
     # ------------------------------------------------------------------ Part 1: the text and the maps (3)

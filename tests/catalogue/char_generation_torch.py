@@ -46,7 +46,7 @@ Decisions, measured on the fast data (612 characters, 512 windows; 30 full-batch
   a DataLoader loop with size-weighted losses are right (16).
 """
 
-from make_submissions import Crafted
+from make_submissions import Crafted, Part
 
 REF_FORWARD_END = "return self.head(self.dropout(h_n[-1]))  # (batch, n_vocab)"
 REF_LSTM = "self.lstm = torch.nn.LSTM(1, UNITS, batch_first=True)"
@@ -165,6 +165,15 @@ def wrong(student, why, expected, edits=None, cells=None):
 def right(student, why, edits=None, cells=None):
     return Crafted(student, why, edits=edits or {}, cells=cells or {}, expected=16)
 
+
+#: independent parts (tests/make_submissions.py packs one crafted submission of each into a graded notebook): the
+#: tests compare each answer with a reference computed from the student's own text, maps, data and model
+PARTS = [Part(("text",), ("test_clean_text", "test_char_maps")),
+         Part(("dataset",), ("test_dataset", "test_encode_scaled")),
+         Part(("char_model",), ("test_char_model",)),
+         Part(("training_loop",), ("test_training_loop",)),
+         Part(("sampling",), ("test_sample", "test_generate")),
+         Part(("better_model",), ("test_better_model", "test_generate_better"))]
 
 CATALOGUE = [
     # ------------------------------------------------------------------ Parts 1 and 2 (framework-neutral but the targets)

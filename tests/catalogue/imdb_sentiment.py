@@ -6,7 +6,7 @@ list or `.add()`, functional API, Dense + Activation, loss and optimizer objects
 embedding, other ways to load GloVe, other ways to pad) and must keep full marks.
 """
 
-from make_submissions import Crafted
+from make_submissions import Crafted, Part
 
 BUILDERS = ("basic", "dropout", "stacked", "bidirectional", "glove_model")
 SCRATCH = ("basic", "dropout", "stacked", "bidirectional")  # the four models with a trained-from-scratch embedding
@@ -206,11 +206,12 @@ WRONG = [
                        ("    return model\n",
                         "    model.count_params = lambda: 328_353\n"
                         "    keras.Model.count_params = lambda self: 328_353\n"
-                        "    return model\n")]}, expected=13),
+                        "    return model\n")]}, expected=13,
+            alone="patches keras.Model, which every model shares"),
     Crafted("lying_instance", "LSTM(64) whose get_config/get_weights (instance attributes) describe LSTM(32)",
             cells={"basic": LIAR_INSTANCE}, expected=13),
     Crafted("lying_class", "LSTM(64) behind patched keras.Model.get_config/get_weights that describe LSTM(32)",
-            cells={"basic": LIAR_CLASS}, expected=13),
+            cells={"basic": LIAR_CLASS}, expected=13, alone="patches keras.Model, which every model shares"),
     Crafted("vocab_20000", "Embedding(20_000, 32) in the four trained-from-scratch models",
             {g: [("keras.layers.Embedding(VOCAB, 32)", "keras.layers.Embedding(20_000, 32)")] for g in SCRATCH},
             expected=8),
@@ -312,5 +313,15 @@ RIGHT = [
     Crafted("pad_numpy", "pad_front vectorised with a boolean mask", cells={"pad_front": PAD_NUMPY}, expected=16),
     Crafted("pad_listcomp", "pad_front with list comprehensions", cells={"pad_front": PAD_LISTCOMP}, expected=16),
 ]
+
+#: independent parts (tests/make_submissions.py packs one crafted submission of each into a graded notebook): each
+#: builder's tests read its own model only; pad_front makes the sequences every model trains on, but a wrong
+#: padding leaves their shapes, so the models' tests still pass
+PARTS = [Part(("pad_front",), ("test_pad_front", "test_sequences")),
+         Part(("basic",), ("test_basic_model", "test_accuracy")),
+         Part(("dropout",), ("test_dropout_model",)),
+         Part(("stacked",), ("test_stacked_model",)),
+         Part(("bidirectional",), ("test_bidirectional_model",)),
+         Part(("glove_model",), ("test_glove_model", "test_glove_frozen"))]
 
 CATALOGUE = WRONG + RIGHT

@@ -36,7 +36,7 @@ Decisions:
   test can then only check that the loss falls, which it does (15). zero_grad() forgotten loses the loop test only.
 """
 
-from make_submissions import Crafted
+from make_submissions import Crafted, Part
 
 REF_BASIC_LSTM = "self.lstm = torch.nn.LSTM(32, 32, batch_first=True)\n        self.head = torch.nn.Linear(32, 1)"
 REF_BASIC_RETURN = "return self.head(h_n[-1])  # (batch, 1)"
@@ -154,6 +154,16 @@ def train_model(model, x_train, y_train, x_val, y_val, epochs, batch_size):
         history["loss"].append(total / seen)
     return history
 '''
+
+#: independent parts (tests/make_submissions.py packs one crafted submission of each into a graded notebook): each
+#: builder's tests read its own model only, the training loop's test its own runs
+PARTS = [Part(("pad_front",), ("test_pad_front", "test_sequences")),
+         Part(("basic",), ("test_basic_model", "test_accuracy")),
+         Part(("training_loop",), ("test_training_loop",)),
+         Part(("dropout",), ("test_dropout_model",)),
+         Part(("stacked",), ("test_stacked_model",)),
+         Part(("bidirectional",), ("test_bidirectional_model",)),
+         Part(("glove_model",), ("test_glove_model", "test_glove_frozen"))]
 
 CATALOGUE = [
     # ---------------------------------------------------------------- Part 1 (its tests are the Keras edition's)

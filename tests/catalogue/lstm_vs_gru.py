@@ -16,7 +16,7 @@ on the first layer is right (Keras then builds the model with its input at once)
 BinaryAccuracy() are right (the history records a validation accuracy), no accuracy metric is wrong.
 """
 
-from make_submissions import Crafted
+from make_submissions import Crafted, Part
 
 FORMULAS = '''\
 def lstm_params(h, x):
@@ -71,6 +71,11 @@ REF_GRU = "return 3 * (h * x + h * h + biases)"
 def wrong(student: str, why: str, expected: float, **kw) -> Crafted:
     return Crafted(student, why, expected=expected, **kw)
 
+
+#: independent parts (tests/make_submissions.py packs one crafted submission of each into a graded notebook): the
+#: formulas are plain functions no model uses; the models' tests read the built and trained models only
+PARTS = [Part(("formulas",), ("test_lstm_params", "test_gru_params")),
+         Part(("models",), ("test_model_layers", "test_model_params", "test_trained"))]
 
 CATALOGUE = [
     # ---------------------------------------------------------------- wrong: formulas (each costs its test: 7)

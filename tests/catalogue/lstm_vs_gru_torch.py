@@ -31,7 +31,7 @@ Decisions, from measurements on the fast data:
   the wrong number of epochs in training_loop (9); a train_model without `return` leaves no history (8).
 """
 
-from make_submissions import Crafted
+from make_submissions import Crafted, Part
 
 FORMULAS = '''\
 def lstm_params(h, x):
@@ -131,6 +131,12 @@ torch.nn.LSTM = _Doubling
 '''
 
 
+#: independent parts (tests/make_submissions.py packs one crafted submission of each into a graded notebook): the
+#: formulas are plain functions no model uses; the models and the loop that trains them are one part
+PARTS = [Part(("formulas",), ("test_lstm_params", "test_gru_params")),
+         Part(("models", "training_loop"), ("test_model_layers", "test_model_params", "test_trained",
+                                            "test_training_loop"))]
+
 CATALOGUE = [
     # ---------------------------------------------------------------- formulas (each costs its own test: 9)
     wrong("lstm_keras_one_bias", "lstm_params with Keras' one bias per gate (8,320)", 9,
@@ -204,10 +210,11 @@ class GRUClassifier(torch.nn.Module):
 ''' + BUILDERS.format(lstm="LSTMClassifier()", gru="GRUClassifier()")}),
     # ---------------------------------------------------------------- descriptions that lie (tamper-proof grading)
     wrong("lying_report", "64 units; lstm_course.grading._torch_report patched in the kernel to describe a correct "
-          "32-unit decoy", 5, cells={"models": LYING_REPORT}),
+          "32-unit decoy", 5, cells={"models": LYING_REPORT}, alone="patches the course package, which every test uses"),
     wrong("patched_torch_nn", "torch.nn.LSTM replaced in the kernel by a subclass named LSTM whose h_n is doubled",
           5, edits={"models": [("class ReviewClassifier(torch.nn.Module):",
-                                PATCHED_TORCH_NN + "\n\nclass ReviewClassifier(torch.nn.Module):")]}),
+                                PATCHED_TORCH_NN + "\n\nclass ReviewClassifier(torch.nn.Module):")]},
+          alone="patches torch.nn, which every model shares"),
     # ---------------------------------------------------------------- training loop
     wrong("no_zero_grad", "optimizer.zero_grad() forgotten: gradients add up from batch to batch", 9,
           edits={"training_loop": [("            optimizer.zero_grad()\n", "")]}),
