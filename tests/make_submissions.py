@@ -81,7 +81,7 @@ class Packed:
 
     student: str
     members: list[Crafted]
-    parts: list[Part | None]  # members[k] changes parts[k] (None: graded alone)
+    parts: list[tuple[Part, ...]]  # members[k] changes parts[k] (empty: graded alone)
     expected: float
     outcome: str = "graded"
 
@@ -168,41 +168,46 @@ def graded_points(assignment: str, root: Path = REPO) -> dict[str, float]:
     return {m["grade_id"]: m.get("points", 0) for m in meta if m.get("grade") and not m.get("solution")}
 
 
-def _part_of(crafted: Crafted, parts: list[Part], points: dict[str, float]) -> Part | None:
-    """The part whose cells hold every cell the crafted submission changes, if its loss fits in that part's tests
-    (None: it is graded alone)."""
+def footprint(crafted: Crafted, parts: list[Part], points: dict[str, float]) -> tuple[Part, ...]:
+    """The parts whose cells the crafted submission changes, if they hold every cell it changes and its loss fits
+    in their tests (empty: it is graded alone)."""
     if crafted.alone or crafted.outcome != "graded":
-        return None
+        return ()
     touched = set(crafted.edits) | set(crafted.cells)
-    part = next((part for part in parts if touched <= set(part.cells)), None)
-    if part is None or MAX_AUTO[crafted.assignment] - crafted.expected > sum(points[t] for t in part.tests):
-        return None  # a loss larger than its part's tests are worth reaches other parts' tests
-    return part
+    mine = tuple(part for part in parts if touched & set(part.cells))
+    if touched - {gid for part in mine for gid in part.cells}:
+        return ()  # it changes a cell outside every part
+    if MAX_AUTO[crafted.assignment] - crafted.expected > sum(points[t] for part in mine for t in part.tests):
+        return ()  # a loss larger than its parts' tests are worth reaches other tests
+    return mine
 
 
 def packed(assignment: str, single: bool | None = None) -> list[Packed]:
-    """The notebooks that grade the catalogue: "reference", "blank", then the crafted submissions, the k-th of each
-    part together in "packNN" (one left in a pack keeps its name), the others alone. `single` (default: the
-    environment's CATALOGUE=single) grades every crafted submission alone."""
-    from itertools import zip_longest
-
+    """The notebooks that grade the catalogue: "reference", "blank", then the crafted submissions, each put in the
+    first notebook ("packNN") none of whose submissions changes a part it changes (one left alone keeps its name),
+    the others alone. `single` (default: the environment's CATALOGUE=single) grades every one alone."""
     full = MAX_AUTO[assignment]
     if single is None:
         single = os.environ.get("CATALOGUE") == "single"
     parts = [] if single else PARTS[assignment]
-    queues: dict[Part, list[Crafted]] = {part: [] for part in parts}
-    alone: list[Crafted] = []
     points = graded_points(assignment) if parts else {}
+    bins: list[list[tuple[Crafted, tuple[Part, ...]]]] = []
+    alone: list[Crafted] = []
     for crafted in CRAFTED[assignment]:
-        part = _part_of(crafted, parts, points)
-        (queues[part] if part else alone).append(crafted)
+        mine = footprint(crafted, parts, points)
+        if not mine:
+            alone.append(crafted)
+            continue
+        target = next((b for b in bins if not set(mine) & {part for _, used in b for part in used}), None)
+        if target is None:
+            bins.append(target := [])
+        target.append((crafted, mine))
     out = [Packed("reference", [], [], full), Packed("blank", [], [], 0)]
-    for k, group in enumerate(zip_longest(*queues.values())):
-        members = [(crafted, part) for crafted, part in zip(group, queues) if crafted is not None]
+    for k, members in enumerate(bins):
         student = members[0][0].student if len(members) == 1 else f"pack{k + 1:02d}"
-        out.append(Packed(student, [c for c, _ in members], [part for _, part in members],
+        out.append(Packed(student, [c for c, _ in members], [used for _, used in members],
                           full - sum(full - c.expected for c, _ in members)))
-    out += [Packed(c.student, [c], [None], c.expected, c.outcome) for c in alone]
+    out += [Packed(c.student, [c], [()], c.expected, c.outcome) for c in alone]
     assert len({p.student for p in out}) == len(out), f"{assignment}: a packed notebook's name is used twice"
     return out
 
@@ -217,11 +222,12 @@ def grading_problems(pack: Packed, score: float, outcome: str, tests: dict) -> l
                 f"(failed: {failed})"]
     problems = []
     if len(pack.members) > 1:
-        for crafted, part in zip(pack.members, pack.parts):
-            lost = sum(tests[gid]["max"] - tests[gid]["points"] for gid in part.tests)
+        for crafted, mine in zip(pack.members, pack.parts):
+            own = [gid for part in mine for gid in part.tests]
+            lost = sum(tests[gid]["max"] - tests[gid]["points"] for gid in own)
             want = MAX_AUTO[crafted.assignment] - crafted.expected
             if lost != want:
-                problems.append(f"{crafted.student} (in {pack.student}: {pack.names}): lost {lost:g} on {part.tests}, "
+                problems.append(f"{crafted.student} (in {pack.student}: {pack.names}): lost {lost:g} on {own}, "
                                 f"expected {want:g} (failed: {failed}): it reaches another part's tests; give it "
                                 "alone=\"why\" in its catalogue")
     return problems

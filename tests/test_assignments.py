@@ -61,11 +61,14 @@ def test_parts_and_packs(assignment):
     assert [(p.student, p.expected) for p in packs[:2]] == [("reference", MAX_AUTO[assignment]), ("blank", 0)]
     for pack in packs[2:]:
         assert pack.expected == MAX_AUTO[assignment] - sum(MAX_AUTO[assignment] - c.expected for c in pack.members)
+        used = [part for mine in pack.parts for part in mine]
+        assert len(used) == len(set(used)), f"two submissions of {pack.names} change one part"
         if len(pack.members) > 1:
-            assert None not in pack.parts and len(set(pack.parts)) == len(pack.parts), pack.names
-            assert all(c.outcome == "graded" and not c.alone for c in pack.members), pack.names
-            for crafted, part in zip(pack.members, pack.parts):  # its loss fits in its part's tests
-                assert MAX_AUTO[assignment] - crafted.expected <= sum(tests[t] for t in part.tests), crafted.student
+            assert all(pack.parts) and all(c.outcome == "graded" and not c.alone for c in pack.members), pack.names
+            for crafted, mine in zip(pack.members, pack.parts):  # it changes only its parts; its loss fits in them
+                assert set(crafted.edits) | set(crafted.cells) <= {gid for part in mine for gid in part.cells}
+                assert MAX_AUTO[assignment] - crafted.expected <= sum(
+                    tests[t] for part in mine for t in part.tests), crafted.student
     assert [p.student for p in packed(assignment, single=True)] == ["reference", "blank", *(
         c.student for c in CRAFTED[assignment])]
 
@@ -106,7 +109,7 @@ def test_grading_problems_attribute_each_loss_to_its_part():
     between its crafted submissions), and so is a wrong total; the predicted grade is none."""
     pack = next(p for p in packed("lstm_vs_gru", single=False) if len(p.members) == 2
                 and {c.expected for c in p.members} == {7})  # a formula (2 points) and a model mistake (2 points)
-    formulas, models = pack.parts
+    (formulas,), (models,) = pack.parts
 
     def tests(failing):
         return {gid: {"max": 2, "points": 0 if gid in failing else 2, "passed": gid not in failing}
