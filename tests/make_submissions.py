@@ -217,11 +217,11 @@ def grading_problems(pack: Packed, score: float, outcome: str, tests: dict) -> l
     grade_id -> {"points", "max", "passed"} of that notebook: in a packed notebook, each crafted submission must
     lose exactly its own points on its own part's tests."""
     failed = [gid for gid, t in tests.items() if not t.get("passed")]
-    if outcome != pack.outcome or score != pack.expected:
-        return [f"{pack.student} ({pack.names}): {score:g} {outcome}, expected {pack.expected:g} {pack.outcome} "
-                f"(failed: {failed})"]
     problems = []
-    if len(pack.members) > 1:
+    if outcome != pack.outcome or score != pack.expected:
+        problems.append(f"{pack.student} ({pack.names}): {score:g} {outcome}, expected {pack.expected:g} "
+                        f"{pack.outcome} (failed: {failed})")
+    if len(pack.members) > 1 and outcome == pack.outcome:
         for crafted, mine in zip(pack.members, pack.parts):
             own = [gid for part in mine for gid in part.tests]
             lost = sum(tests[gid]["max"] - tests[gid]["points"] for gid in own)

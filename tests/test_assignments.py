@@ -121,7 +121,9 @@ def test_grading_problems_attribute_each_loss_to_its_part():
     swapped = tests({"test_model_params", "test_model_layers"})  # 4 points lost, all on the models' part
     problems = grading_problems(pack, 5, "graded", swapped)
     assert len(problems) == 2 and all("reaches another part" in m for m in problems)
-    assert "expected 5" in grading_problems(pack, 7, "graded", right)[0]
+    more = grading_problems(pack, 7, "graded", tests({lost_formula}))  # the model mistake lost nothing
+    assert "expected 5" in more[0] and len(more) == 2 and more[1].startswith(pack.members[1].student)
+    assert grading_problems(pack, 5, "error", right) == [grading_problems(pack, 5, "error", right)[0]]
     assert "expected 5 graded" in grading_problems(pack, 5, "error", right)[0]
 
 
@@ -166,9 +168,10 @@ def test_grades(assignment, tmp_path, session_cache):
     wrong = []
     for student, pack in packs.items():
         r = got[student]
-        wrong += grading_problems(pack, r.score, r.outcome, graded_tests[student])
-        if wrong and wrong[-1].startswith(f"{student} ("):
-            wrong[-1] += f" ({r.detail[:200]})"
+        problems = grading_problems(pack, r.score, r.outcome, graded_tests[student])
+        if problems and problems[0].startswith(f"{student} ("):
+            problems[0] += f" ({r.detail[:200]})"
+        wrong += problems
         assert r.max_score == MAX_AUTO[assignment] + MANUAL.get(assignment, 0), student
     assert not wrong, "\n".join(wrong)
     disagree = [f"{student}/{gid}: grader visible={graded_tests[student][gid].get('visible')}, self-check "

@@ -127,8 +127,8 @@ def sampling_cell(sample: str = REF_SAMPLE, generate: str = REF_GENERATE) -> str
     return SAMPLING.format(sample=sample, generate=generate)
 
 
-def wrong(student, why, expected, edits=None, cells=None):
-    return Crafted(student, why, edits=edits or {}, cells=cells or {}, expected=expected)
+def wrong(student, why, expected, edits=None, cells=None, alone=""):
+    return Crafted(student, why, edits=edits or {}, cells=cells or {}, expected=expected, alone=alone)
 
 
 def right(student, why, edits=None, cells=None):
@@ -148,11 +148,11 @@ CUT_FOOTER = '''\
 '''
 
 #: independent parts (tests/make_submissions.py packs one crafted submission of each into a graded notebook): the
-#: tests compare each answer with a reference computed from the student's own text, maps, data and model
+#: tests compare each answer with a reference computed from the student's own text, maps, data and model; the
+#: dataset cell's encode_scaled is what generate feeds the model, so the dataset and the sampling are one part
 PARTS = [Part(("text",), ("test_clean_text", "test_char_maps")),
-         Part(("dataset",), ("test_dataset", "test_encode_scaled")),
+         Part(("dataset", "sampling"), ("test_dataset", "test_encode_scaled", "test_sample", "test_generate")),
          Part(("char_model",), ("test_char_model",)),
-         Part(("sampling",), ("test_sample", "test_generate")),
          Part(("better_model",), ("test_better_model",))]
 
 CATALOGUE = [
@@ -181,7 +181,8 @@ CATALOGUE = [
     wrong("X_scaled_by_n_vocab_minus_1", "X divided by n_vocab - 1 (so that it reaches 1)", 10,
           edits={"dataset": [("X = (ids[starts] / n_vocab)", "X = (ids[starts] / (n_vocab - 1))")]}),
     wrong("X_shape_1_100", "X reshaped to (n, 1, 100): one step of 100 features", 8,
-          edits={"dataset": [("[:, :, None]  # (n, seq_length, 1)", "[:, None, :]")]}),
+          edits={"dataset": [("[:, :, None]  # (n, seq_length, 1)", "[:, None, :]")]},
+          alone="the model is trained and tested on this X: it costs the model's test too"),
     wrong("Y_ids", "Y holds the target ids, not one-hot rows", 11,
           edits={"dataset": [("Y = np.zeros((n, n_vocab), dtype=np.float32)  # (n, n_vocab)\n"
                               "    Y[np.arange(n), ids[seq_length:]] = 1.0",

@@ -158,8 +158,8 @@ print(f"{len(text):,} characters, {n_vocab} distinct:", "".join(chars))
 '''
 
 
-def wrong(student, why, expected, edits=None, cells=None):
-    return Crafted(student, why, edits=edits or {}, cells=cells or {}, expected=expected)
+def wrong(student, why, expected, edits=None, cells=None, alone=""):
+    return Crafted(student, why, edits=edits or {}, cells=cells or {}, expected=expected, alone=alone)
 
 
 def right(student, why, edits=None, cells=None):
@@ -167,13 +167,14 @@ def right(student, why, edits=None, cells=None):
 
 
 #: independent parts (tests/make_submissions.py packs one crafted submission of each into a graded notebook): the
-#: tests compare each answer with a reference computed from the student's own text, maps, data and model
+#: tests compare each answer with a reference computed from the student's own text, maps, data and model. Packed
+#: runs showed what reaches further: the training loop's test runs on the student's data and model (a loop without
+#: zero_grad passed beside other mistakes), and generate runs the better model too (generate_better)
 PARTS = [Part(("text",), ("test_clean_text", "test_char_maps")),
-         Part(("dataset",), ("test_dataset", "test_encode_scaled")),
-         Part(("char_model",), ("test_char_model",)),
-         Part(("training_loop",), ("test_training_loop",)),
-         Part(("sampling",), ("test_sample", "test_generate")),
-         Part(("better_model",), ("test_better_model", "test_generate_better"))]
+         Part(("dataset", "char_model", "training_loop"), ("test_dataset", "test_encode_scaled", "test_char_model",
+                                                           "test_training_loop")),
+         Part(("sampling", "better_model"), ("test_sample", "test_generate", "test_better_model",
+                                             "test_generate_better"))]
 
 CATALOGUE = [
     # ------------------------------------------------------------------ Parts 1 and 2 (framework-neutral but the targets)
@@ -204,7 +205,8 @@ CATALOGUE = [
           edits={"training_loop": [("            optimizer.zero_grad()\n", "")]}),
     # ------------------------------------------------------------------ Part 4: sample (2) and generate (2)
     wrong("eval_forgotten", "generate never calls model.eval(): dropout stays on while the model writes", 14,
-          edits={"sampling": [("    model.eval()  # dropout off\n", "")]}),
+          edits={"sampling": [("    model.eval()  # dropout off\n", "")]},
+          alone="how far dropout moves the draws depends on the model it samples from (another part's answer)"),
     wrong("softmax_twice", "generate applies the softmax twice (a flatter distribution)", 15,
           edits={"sampling": [(REF_PROBS, "probs = torch.softmax(torch.softmax(logits[0], dim=-1), dim=-1).numpy()")]}),
     wrong("softmax_forgotten", "generate passes the logits to sample as if they were probabilities", 15,
