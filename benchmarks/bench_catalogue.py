@@ -3,7 +3,7 @@ exact scores as predicted, and the grading time per notebook. As in CI, crafted 
 independent parts of the notebook are packed into one notebook (tests/make_submissions.py); --single grades each
 alone, which is what the counts below are about either way.
 
-    .venv/bin/python benchmarks/bench_catalogue.py                       # all four assignments
+    .venv/bin/python benchmarks/bench_catalogue.py                       # every assignment
     .venv/bin/python benchmarks/bench_catalogue.py --assignments lstm_cell --workers 2
     .venv/bin/python benchmarks/bench_catalogue.py --single     # every crafted submission in its own notebook
 
@@ -71,8 +71,8 @@ def main() -> int:
     print(f"{'assignment':<22} {'subs':>5} {'notebooks':>10} {'wrong':>6} {'caught':>7} {'right':>6} {'accepted':>9} "
           f"{'exact':>6} {'time':>8} {'s/notebook':>11}")
     for r in rows:
-        print(f"{r['assignment']:<22} {r['submissions']:>5} {r['notebooks']:>10} {r['wrong']:>6} {r['caught']:>7} {r['right']:>6} "
-              f"{r['accepted']:>9} {r['exact']:>6} {r['seconds']:>7.0f}s {r['per_notebook']:>10.1f}s")
+        print(f"{r['assignment']:<22} {r['submissions']:>5} {r['notebooks']:>10} {r['wrong']:>6} {r['caught']:>7} "
+              f"{r['right']:>6} {r['accepted']:>9} {r['exact']:>6} {r['seconds']:>7.0f}s {r['per_notebook']:>10.1f}s")
         for miss in r["misses"]:
             print(f"    score differs: {miss}")
     print("(s/notebook = wall time x workers / notebooks: the cost of one notebook on one worker)")

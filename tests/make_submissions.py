@@ -9,9 +9,9 @@ EXPECTED holds the exact autograded score each submission must get (tests/test_a
 
 Packing: a catalogue may split its notebook into independent PARTS (answer cells, and the tests that read only
 them). Crafted submissions that change different parts are then graded together, as one notebook (`packed`):
-its expected score is the full marks less the sum of their losses, and the points lost on each part's tests must
-equal the loss of the one crafted submission in that part, so an interaction between them (a mistake in one part
-that costs or saves points in another) fails the test instead of hiding. CATALOGUE=single grades each alone.
+its expected score is the full marks less the sum of their losses, and the points lost on the tests of the parts
+that each one changes must equal its own loss, so an interaction between them (a mistake in one part that costs or
+saves points in another) fails the test instead of hiding. CATALOGUE=single grades each alone.
 
 Usage: python tests/make_submissions.py OUT_DIR [ASSIGNMENT ...]
 writes OUT_DIR/<assignment>/<student>/<assignment>/<assignment>.ipynb, e.g. to grade them by hand:
@@ -162,10 +162,10 @@ def _strip_markers(source: str) -> str:
 
 
 def graded_points(assignment: str, root: Path = REPO) -> dict[str, float]:
-    """grade_id -> points of every autograded test cell of the source notebook."""
-    nb = nbformat.read(root / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
-    return {m["grade_id"]: m.get("points", 0) for m in meta if m.get("grade") and not m.get("solution")}
+    """grade_id -> points of every autograded test cell of the source notebook, as the grader reads them."""
+    from autograder.template import load_template
+
+    return {c.grade_id: c.points for c in load_template(root, assignment).cells if c.kind == "test"}
 
 
 def footprint(crafted: Crafted, parts: list[Part], points: dict[str, float]) -> tuple[Part, ...]:
@@ -215,7 +215,7 @@ def packed(assignment: str, single: bool | None = None) -> list[Packed]:
 def grading_problems(pack: Packed, score: float, outcome: str, tests: dict) -> list[str]:
     """What is wrong with the grade of one notebook of the catalogue (empty: as predicted). `tests` is the grader's
     grade_id -> {"points", "max", "passed"} of that notebook: in a packed notebook, each crafted submission must
-    lose exactly its own points on its own part's tests."""
+    lose exactly its own points on the tests of the parts it changes."""
     failed = [gid for gid, t in tests.items() if not t.get("passed")]
     problems = []
     if outcome != pack.outcome or score != pack.expected:
